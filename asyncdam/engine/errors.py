@@ -1,0 +1,175 @@
+"""One exception tree for every service: transport failures, HTTP statuses, undecodable bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from asyncdam.engine.redact import redact_url
+
+
+class AsyncDamError(Exception):
+    """Root of every error asyncdam raises."""
+
+
+class ConfigurationError(AsyncDamError, ValueError):
+    """The client was built or called with invalid arguments; nothing was sent."""
+
+
+class InvalidRequestError(ConfigurationError):
+    """A request was refused before sending: a bad id, parameter, header or body."""
+
+
+class InsecureTransportError(ConfigurationError):
+    """Plain http to a non-loopback host without the explicit opt-in."""
+
+
+class TransportError(AsyncDamError):
+    """No usable response arrived: connection refused or reset, protocol error."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", attempts: int = 1):
+        self.method = method
+        self.url = redact_url(url)
+        self.attempts = attempts
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        where = f" ({self.method} {self.url})" if self.method else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{base}{where}{tries}"
+
+
+class TimeoutError(TransportError):  # noqa: A001 - the public name the design asks for
+    """The server did not answer in time (connect, read, write or pool timeout)."""
+
+
+class DecodeError(AsyncDamError):
+    """A body was not what the service promises (bad JSON, missing envelope, wrong shape)."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", body: bytes = b""):
+        self.method = method
+        self.url = redact_url(url)
+        self.body = body[:2048]
+        super().__init__(f"{message} ({method} {self.url})" if method else message)
+
+
+@attrs.frozen
+class FieldError:
+    """One field-level validation error reported by the server."""
+
+    field: str
+    message: str
+    code: str | None = None
+
+
+class APIStatusError(AsyncDamError):
+    """The server answered with a non-success status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        attempts: int = 1,
+    ):
+        self.status = status
+        self.method = method
+        self.url = redact_url(url)
+        self.body = body
+        self.headers = dict(headers or {})
+        self.attempts = attempts
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        tries = f", after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.status} {self.message} ({self.method} {self.url}{tries})"
+
+
+class BadRequest(APIStatusError):
+    """400: the server could not understand the request."""
+
+
+class Unauthorized(APIStatusError):
+    """401: the credential is missing, wrong or expired."""
+
+
+class Forbidden(APIStatusError):
+    """403: the credential is valid but may not do this."""
+
+
+class NotFound(APIStatusError):
+    """404: no such resource (or route)."""
+
+
+class MethodNotAllowed(APIStatusError):
+    """405: the route exists but not for this method."""
+
+
+class Conflict(APIStatusError):
+    """409: the request conflicts with the current state."""
+
+
+class Gone(APIStatusError):
+    """410: the resource existed but has expired (e.g. an async download)."""
+
+
+class ValidationFailed(APIStatusError):
+    """422: the server rejected the content; `field_errors` says which fields and why."""
+
+    def __init__(self, message: str, *, field_errors: Sequence[FieldError] = (), **kw: Any):
+        self.field_errors = tuple(field_errors)
+        super().__init__(message, **kw)
+
+    def __str__(self) -> str:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in self.field_errors)
+        return f"{super().__str__()}{' - ' + detail if detail else ''}"
+
+
+class RateLimited(APIStatusError):
+    """429: too many requests; `reset_at` (epoch seconds) says when the quota refills."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reset_at: float | None = None,
+        retry_after: float | None = None,
+        concurrency: bool = False,
+        **kw: Any,
+    ):
+        self.reset_at = reset_at
+        self.retry_after = retry_after
+        self.concurrency = concurrency
+        super().__init__(message, **kw)
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    410: Gone,
+    422: ValidationFailed,
+    429: RateLimited,
+}
+
+
+def error_class_for(status: int) -> type[APIStatusError]:
+    """The most specific error class for an HTTP status."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIStatusError)

@@ -1,0 +1,172 @@
+"""What an adapter asks the engine to send, and what comes back."""
+
+from __future__ import annotations
+
+import json as _json
+import re
+import string
+from collections.abc import AsyncIterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+import httpx
+
+from asyncdam.engine.errors import DecodeError, InvalidRequestError
+
+QueryValue = str | int | float | bool | None
+QueryParams = Mapping[str, QueryValue | Sequence[QueryValue]] | Sequence[tuple[str, QueryValue]]
+FileValue = tuple[str, bytes | Any, str] | tuple[str, bytes | Any]
+Files = Sequence[tuple[str, FileValue]]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_BAD_HEADER = re.compile(r"[\r\n\x00]")
+
+
+def encode_path_segment(value: object, *, name: str = "value") -> str:
+    """Percent-encode one caller-given path value so it can never change the route.
+
+    Every byte outside the unreserved set is encoded, `/` and `%` included, and the dot segments
+    `.` and `..` are refused outright because some servers and proxies normalise them away.
+    """
+    if value is None or isinstance(value, bool):
+        raise InvalidRequestError(f"path parameter {name!r} must be a string or integer, got {value!r}")
+    if not isinstance(value, str | int):
+        raise InvalidRequestError(
+            f"path parameter {name!r} must be a string or integer, got {type(value).__name__}"
+        )
+    text = str(value)
+    if text == "":
+        raise InvalidRequestError(f"path parameter {name!r} must not be empty")
+    if text in {".", ".."}:
+        raise InvalidRequestError(f"path parameter {name!r} must not be a dot segment")
+    return quote(text, safe="-._~")
+
+
+def render_path(template: str, params: Mapping[str, object]) -> str:
+    """Fill `{name}` placeholders of a path template with percent-encoded values."""
+    names = _FIELD.findall(template)
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise InvalidRequestError(f"missing path parameter(s): {', '.join(missing)}")
+    extra = set(params) - set(names)
+    if extra:
+        raise InvalidRequestError(f"unknown path parameter(s): {', '.join(sorted(extra))}")
+    return _FIELD.sub(lambda m: encode_path_segment(params[m.group(1)], name=m.group(1)), template)
+
+
+def check_header_value(name: str, value: str) -> str:
+    """Refuse header names/values that could split a request (CR, LF, NUL)."""
+    if _BAD_HEADER.search(name) or _BAD_HEADER.search(value):
+        raise InvalidRequestError(f"header {name!r} contains a forbidden control character")
+    if not name or any(c not in _TOKEN_CHARS for c in name):
+        raise InvalidRequestError(f"invalid header name {name!r}")
+    return value
+
+
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One logical API call: the engine sends it (and maybe retries it) on the adapter's dialect.
+
+    `path` is a template relative to the dialect's base URL (e.g. `/projects/{project_id}/keys`);
+    `url`, when given, is an absolute URL that replaces it (next-page links), and must stay on the
+    dialect's origin.
+    """
+
+    method: str = attrs.field(converter=str.upper)
+    path: str = ""
+    path_params: Mapping[str, object] = attrs.field(factory=dict)
+    url: str | None = None
+    query: QueryParams = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    json: Any = None
+    data: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None
+    files: Files | None = None
+    content: bytes | AsyncIterable[bytes] | None = None
+    idempotent: bool | None = None
+    cacheable: bool | None = None
+    scope: str | None = None
+    authenticated: bool = True
+    timeout: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for k, v in self.headers.items():
+            check_header_value(k, v)
+        bodies = [b for b in (self.json, self.data, self.content) if b is not None]
+        if len(bodies) > 1:
+            raise InvalidRequestError("a request takes only one of json=, data= or content=")
+        if self.files is not None and (self.json is not None or self.content is not None):
+            raise InvalidRequestError("files= combines with data= only")
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether the request may be retried after bytes were sent."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method in IDEMPOTENT_METHODS
+
+    @property
+    def is_cacheable(self) -> bool:
+        """Whether a conditional-request cache entry may be used for it."""
+        if self.cacheable is not None:
+            return self.cacheable
+        return self.method == "GET" and not isinstance(self.content, AsyncIterable)
+
+    def rendered_path(self) -> str:
+        """The path with every placeholder filled and percent-encoded."""
+        return render_path(self.path, self.path_params)
+
+    def evolve(self, **changes: Any) -> Request:
+        """A copy with some fields replaced (e.g. the next page's query)."""
+        return attrs.evolve(self, **changes)
+
+
+@attrs.frozen(kw_only=True)
+class Response:
+    """A complete response: status, headers and the whole body, possibly from the cache."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    method: str
+    url: str
+    from_cache: bool = False
+    attempts: int = 1
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True for 2xx (and for a 304 answered from the cache)."""
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the charset the server declared (UTF-8 otherwise)."""
+        charset = _charset(self.headers.get("content-type", ""))
+        try:
+            return self.content.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            return self.content.decode("latin-1")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a `DecodeError` when it is not JSON."""
+        if not self.content.strip():
+            raise DecodeError("empty body where JSON was expected", method=self.method, url=self.url)
+        try:
+            return _json.loads(self.text)
+        except ValueError as exc:
+            raise DecodeError(
+                f"body is not valid JSON: {exc}", method=self.method, url=self.url, body=self.content
+            ) from None
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip('"')
+    return None
