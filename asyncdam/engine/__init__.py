@@ -1,0 +1,1 @@
+"""Shared machinery: pooling, quota limiting, conditional caching, retries, paging, errors."""
