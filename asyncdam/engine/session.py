@@ -1,0 +1,373 @@
+"""The Engine: one pooled HTTP client, one limiter, one cache, one retry policy for all adapters."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from asyncdam.engine.cache import ConditionalCache, cache_key
+from asyncdam.engine.cache_storage import MemoryCache
+from asyncdam.engine.clock import Clock, SystemClock
+from asyncdam.engine.dialect import BaseDialect
+from asyncdam.engine.errors import AsyncDamError, ConfigurationError, RateLimited
+from asyncdam.engine.events import EngineStats, Event, Hooks, logger
+from asyncdam.engine.limiter import LocalLimiter
+from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.protocols import CacheStorage, LimiterBackend, Permit
+from asyncdam.engine.redact import redact_url
+from asyncdam.engine.request import Request, Response
+from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
+from asyncdam.engine.wire import build_request, transport_error, was_sent
+
+T = TypeVar("T")
+
+__all__ = ["Engine", "ServiceClient", "StreamedResponse"]
+
+
+class Engine:
+    """Shared machinery for every adapter: use it with `async with`, or let an adapter own one.
+
+    `cache=True` keeps an in-memory LRU, `False` disables revalidation, a `CacheStorage` (e.g.
+    `SQLiteCache("sync.db")`) persists entries. `transport` replaces the network (tests, emulators).
+    """
+
+    def __init__(
+        self,
+        *,
+        cache: CacheStorage | bool = True,
+        limiter: LimiterBackend | None = None,
+        retry: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_connections: int = 100,
+        max_keepalive_connections: int = 20,
+        http2: bool = False,
+        verify: bool | ssl.SSLContext = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        hooks: Hooks | None = None,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
+        if cache is True:
+            storage: CacheStorage | None = MemoryCache()
+        elif cache is False:
+            storage = None
+        else:
+            storage = cache
+        self.cache = ConditionalCache(storage) if storage is not None else None
+        self.limiter: LimiterBackend = limiter or LocalLimiter(clock=self.clock)
+        self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget or RetryBudget()
+        self.hooks = hooks or Hooks()
+        self.stats = EngineStats()
+        if http2:
+            try:
+                import h2  # noqa: F401
+            except ImportError:
+                raise ConfigurationError("http2=True needs the 'http2' extra: asyncdam[http2]") from None
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_keepalive_connections,
+            ),
+            http2=http2,
+            verify=verify,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._closed = False
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool, the cache storage and the limiter backend."""
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            await self._http.aclose()
+            if self.cache is not None:
+                await self.cache.aclose()
+            await self.limiter.aclose()
+
+    def bind(self, dialect: BaseDialect) -> ServiceClient:
+        """A client for one service on this engine (several may share it)."""
+        return ServiceClient(self, dialect)
+
+    # -- the request loop -------------------------------------------------------------------
+
+    async def send(self, dialect: BaseDialect, request: Request) -> Response:
+        """Send with limiter, cache revalidation and retries; raise the typed error on failure."""
+        if self._closed:
+            raise ConfigurationError("this Engine is closed")
+        key, entry, validators = await self._prepare_cache(dialect, request)
+        self.retry_budget.record_request(self.clock.now())
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(dialect, request, validators, attempt)
+            if isinstance(outcome, Response):
+                response = outcome
+                if response.status == 304 and entry is not None and self.cache is not None:
+                    return self.cache.from_not_modified(entry, response)
+                if response.status < 400 and response.status != 304:
+                    if key is not None and self.cache is not None and response.status == 200:
+                        await self.cache.store(key, response, self.clock.now())
+                    dialect.check_response(response, self.clock.now())
+                    return response
+                error: AsyncDamError = dialect.error_for(response, self.clock.now())
+                decision = self._decide(dialect, request, attempt, response=response, error=error)
+            else:
+                error, sent = outcome
+                decision = self._decide(dialect, request, attempt, sent=sent, error=error)
+            if not decision.retry:
+                raise error
+            await self._wait_before_retry(request, attempt, decision, error)
+
+    def _decide(
+        self,
+        dialect: BaseDialect,
+        request: Request,
+        attempt: int,
+        *,
+        error: AsyncDamError,
+        response: Response | None = None,
+        sent: bool = True,
+    ) -> RetryDecision:
+        now = self.clock.now()
+        headers = response.headers if response is not None else None
+        decision = self.retry.decide(
+            attempt=attempt,
+            idempotent=request.is_idempotent,
+            sent=sent,
+            status=response.status if response is not None else None,
+            headers=headers,
+            rate_limit=dialect.read_rate_limit(headers, now) if headers is not None else None,
+            concurrency_limited=isinstance(error, RateLimited) and error.concurrency,
+            now=now,
+        )
+        if decision.retry and not self.retry_budget.try_spend(now):
+            self.stats.retries_refused_by_budget += 1
+            logger.warning("retry budget exhausted; not retrying %s", request.method)
+            return RetryDecision(retry=False, delay=0.0, reason="retry budget exhausted")
+        return decision
+
+    async def _wait_before_retry(
+        self, request: Request, attempt: int, decision: RetryDecision, error: AsyncDamError
+    ) -> None:
+        self.stats.retries += 1
+        url = getattr(error, "url", "")
+        logger.info(
+            "retrying %s %s in %.2fs (attempt %d: %s)",
+            request.method, url, decision.delay, attempt + 1, decision.reason,
+        )
+        await self.hooks.emit(
+            Event(kind="retry", method=request.method, url=url, attempt=attempt,
+                  delay=decision.delay, reason=decision.reason)
+        )
+        await self.clock.sleep(decision.delay)
+
+    async def _prepare_cache(
+        self, dialect: BaseDialect, request: Request
+    ) -> tuple[str | None, Any, dict[str, str]]:
+        if self.cache is None or not request.is_cacheable:
+            return None, None, {}
+        probe = build_request(dialect, request, {})
+        key = cache_key(
+            dialect.credential_id, request.method, str(probe.url), probe.headers.get("accept", "")
+        )
+        entry = await self.cache.lookup(key)
+        if entry is None:
+            return key, None, {}
+        return key, entry, self.cache.conditional_headers(entry)
+
+    async def _attempt(
+        self, dialect: BaseDialect, request: Request, validators: dict[str, str], attempt: int
+    ) -> Response | tuple[AsyncDamError, bool]:
+        """One try: a permit, the exchange, the quota feedback. Errors come back, not raised."""
+        http_request = build_request(dialect, request, validators)
+        url = redact_url(str(http_request.url))
+        permit = await self._acquire(dialect, request, url)
+        refund = True
+        try:
+            await self.hooks.emit(Event(kind="request", method=request.method, url=url,
+                                        attempt=attempt))
+            self.stats.requests += 1
+            started = time.monotonic()
+            try:
+                raw = await self._http.send(http_request, auth=self._auth(dialect, request))
+            except httpx.TransportError as exc:
+                self.stats.transport_errors += 1
+                refund = not was_sent(exc)
+                return transport_error(exc, method=request.method, url=url, attempts=attempt), (
+                    not refund
+                )
+            elapsed = time.monotonic() - started
+            now = self.clock.now()
+            permit.observe(dialect.read_rate_limit(raw.headers, now), now)
+            refund = raw.status_code == 304
+            response = Response(
+                status=raw.status_code, headers=raw.headers, content=raw.content,
+                method=request.method, url=url, attempts=attempt, elapsed=elapsed,
+            )
+            self._count(response)
+            await self.hooks.emit(Event(kind="response", method=request.method, url=url,
+                                        attempt=attempt, status=response.status, elapsed=elapsed))
+            return response
+        finally:
+            with anyio.CancelScope(shield=True):
+                await permit.release(refund=refund)
+
+    async def _acquire(self, dialect: BaseDialect, request: Request, url: str) -> Permit:
+        permit = await self.limiter.acquire(
+            dialect.scope_for(request),
+            concurrency=dialect.concurrency,
+            initial_rate=dialect.initial_rate,
+        )
+        if permit.waited > 0:
+            self.stats.throttle_wait += permit.waited
+            await self.hooks.emit(Event(kind="throttle", method=request.method, url=url,
+                                        delay=permit.waited))
+        return permit
+
+    @staticmethod
+    def _auth(dialect: BaseDialect, request: Request) -> httpx.Auth | None:
+        return dialect.auth if request.authenticated else None
+
+    def _count(self, response: Response) -> None:
+        self.stats.count_status(response.status)
+        self.stats.bytes_received += len(response.content)
+        logger.debug("%s %s -> %d", response.method, response.url, response.status)
+
+    # -- streaming --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def stream(
+        self, dialect: BaseDialect, request: Request
+    ) -> AsyncIterator[StreamedResponse]:
+        """Send a request whose body is read as a byte stream (downloads); retries before the body."""
+        attempt = 0
+        self.retry_budget.record_request(self.clock.now())
+        while True:
+            attempt += 1
+            http_request = build_request(dialect, request, {})
+            url = redact_url(str(http_request.url))
+            permit = await self._acquire(dialect, request, url)
+            refund = True
+            try:
+                self.stats.requests += 1
+                try:
+                    raw = await self._http.send(
+                        http_request, auth=self._auth(dialect, request), stream=True
+                    )
+                except httpx.TransportError as exc:
+                    self.stats.transport_errors += 1
+                    refund = not was_sent(exc)
+                    error: AsyncDamError = transport_error(
+                        exc, method=request.method, url=url, attempts=attempt
+                    )
+                    decision = self._decide(dialect, request, attempt, sent=not refund, error=error)
+                else:
+                    refund = False
+                    now = self.clock.now()
+                    permit.observe(dialect.read_rate_limit(raw.headers, now), now)
+                    self.stats.count_status(raw.status_code)
+                    try:
+                        if raw.status_code < 400:
+                            yield StreamedResponse(raw, url, self.stats)
+                            return
+                        body = await raw.aread()
+                    finally:
+                        await raw.aclose()
+                    response = Response(status=raw.status_code, headers=raw.headers, content=body,
+                                        method=request.method, url=url, attempts=attempt)
+                    error = dialect.error_for(response, now)
+                    decision = self._decide(dialect, request, attempt, response=response,
+                                            error=error)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await permit.release(refund=refund)
+            if not decision.retry:
+                raise error
+            await self._wait_before_retry(request, attempt, decision, error)
+
+
+class StreamedResponse:
+    """A response whose body is read in chunks, never decoded as text."""
+
+    def __init__(self, raw: httpx.Response, url: str, stats: EngineStats) -> None:
+        self._raw = raw
+        self.url = url
+        self._stats = stats
+
+    @property
+    def status(self) -> int:
+        """The HTTP status."""
+        return self._raw.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers."""
+        return self._raw.headers
+
+    async def aiter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+        """The body as raw bytes, chunk by chunk (transfer encoding removed, never text-decoded)."""
+        try:
+            async for chunk in self._raw.aiter_bytes(chunk_size):
+                self._stats.bytes_received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            raise transport_error(exc, method=self._raw.request.method, url=self.url,
+                                  attempts=1) from None
+
+    async def read(self) -> bytes:
+        """The whole body as bytes."""
+        return b"".join([chunk async for chunk in self.aiter_bytes()])
+
+
+class ServiceClient:
+    """An engine bound to one dialect: what adapters call."""
+
+    def __init__(self, engine: Engine, dialect: BaseDialect) -> None:
+        self.engine = engine
+        self.dialect = dialect
+
+    async def send(self, request: Request) -> Response:
+        """Send one request (limited, revalidated, retried); raises typed errors."""
+        return await self.engine.send(self.dialect, request)
+
+    def stream(self, request: Request) -> Any:
+        """An async context manager yielding a `StreamedResponse` for binary downloads."""
+        return self.engine.stream(self.dialect, request)
+
+    def paginate(
+        self,
+        request: Request,
+        strategy: Any,
+        decode: Callable[[Response], Sequence[T]],
+        *,
+        fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Paginator[T]:
+        """A `Paginator` over a listing; fetch-ahead defaults to the dialect's concurrency cap."""
+        ahead = self.dialect.concurrency if fetch_ahead is None else fetch_ahead
+        fetch: Callable[[Request], Awaitable[Response]] = self.send
+        return Paginator(fetch, request, strategy, decode, fetch_ahead=ahead, cursor=cursor)

@@ -1,0 +1,92 @@
+"""Turning a `Request` into an httpx request, and httpx failures into asyncdam errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from asyncdam.engine.dialect import BaseDialect
+from asyncdam.engine.errors import TimeoutError, TransportError
+from asyncdam.engine.request import Request, check_header_value
+
+# Failures raised before any byte of the request can have reached the server: safe to retry always.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def query_pairs(query: Any) -> list[tuple[str, str]]:
+    """Flatten query parameters to pairs: None dropped, booleans lowercase, sequences repeated."""
+    items: Sequence[tuple[str, Any]]
+    items = list(query.items()) if isinstance(query, Mapping) else list(query)
+    out: list[tuple[str, str]] = []
+    for key, value in items:
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if v is None:
+                continue
+            out.append((key, _scalar(v)))
+    return out
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def build_request(
+    dialect: BaseDialect, request: Request, extra_headers: Mapping[str, str]
+) -> httpx.Request:
+    """The httpx request for one attempt: URL on the dialect's origin, merged headers, body."""
+    url = dialect.url_for(request)
+    headers = httpx.Headers(dict(dialect.default_headers))
+    for k, v in request.headers.items():
+        headers[k] = v
+    for k, v in extra_headers.items():
+        headers[k] = check_header_value(k, v)
+    params = query_pairs(request.query)
+    if params and request.url is not None:
+        params = list(httpx.URL(request.url).params.multi_items()) + params
+        url = url.copy_with(query=None)
+    kwargs: dict[str, Any] = {}
+    if request.json is not None:
+        kwargs["json"] = request.json
+    if request.data is not None:
+        data = request.data
+        kwargs["data"] = dict(data) if isinstance(data, Mapping) else _form_dict(data)
+    if request.files is not None:
+        kwargs["files"] = list(request.files)
+    if request.content is not None:
+        kwargs["content"] = request.content
+    return httpx.Request(
+        request.method, url, params=params or None, headers=headers, **kwargs
+    )
+
+
+def _form_dict(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    # httpx takes repeated form keys as a list value.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        value = _scalar(value) if not isinstance(value, str | bytes) else value
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[key] = value
+    return out
+
+
+def was_sent(exc: httpx.TransportError) -> bool:
+    """Whether a transport failure may have happened after the request reached the server."""
+    return not isinstance(exc, _NOT_SENT)
+
+
+def transport_error(
+    exc: httpx.TransportError, *, method: str, url: str, attempts: int
+) -> TransportError:
+    """The asyncdam error for an httpx transport failure (message carries no secret)."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError(f"timed out ({kind})", method=method, url=url, attempts=attempts)
+    return TransportError(f"transport failure ({kind})", method=method, url=url, attempts=attempts)
