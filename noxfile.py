@@ -1,0 +1,44 @@
+"""Developer sessions: tests, lint, typecheck, docs, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+PYTHON = ["3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite (asyncio and trio)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "asyncdam")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site strictly."""
+    session.install("-e", ".[docs,cli,emulator]")
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run every benchmark; results land in benchmarks/results/."""
+    session.install("-e", ".[dev,cli]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
