@@ -127,6 +127,8 @@ class Engine:
             if isinstance(outcome, Response):
                 response = outcome
                 if response.status == 304 and entry is not None and self.cache is not None:
+                    assert key is not None
+                    await self.cache.refresh(key, entry, response, self.clock.now())
                     return self.cache.from_not_modified(entry, response)
                 if response.status < 400 and response.status != 304:
                     if key is not None and self.cache is not None and response.status == 200:

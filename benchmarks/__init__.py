@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: every figure is a ratio or a count against a baseline run in the same process."""
