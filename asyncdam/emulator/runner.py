@@ -118,6 +118,11 @@ class EmulatorServer:
         return self.origin + self._prefix
 
     @property
+    def token(self) -> str:
+        """The credential the emulator accepts."""
+        return self.config.token
+
+    @property
     def running(self) -> bool:
         """Whether the serving thread is alive."""
         return self._thread is not None and self._thread.is_alive()

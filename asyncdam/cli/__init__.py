@@ -1,0 +1,1 @@
+"""The `asyncdam` command line: emulators, demo and bulk jobs (see `asyncdam.cli.main`)."""

@@ -1,0 +1,121 @@
+"""pytest fixtures for testing code that uses asyncdam against the emulators (plugin `asyncdam`).
+
+``phrase_emulator`` / ``phraseanet_emulator`` / ``openasset_emulator`` give an in-process emulator
+(`EmulatorHandle`: `.app`, `.transport`, `.base_url`, `.token`); ``phrase_server`` and friends a
+real loopback server (`EmulatorServer`: `.base_url`, `.token`). Override ``emulator_config`` to
+change the seed, credential, quota or faults. Without starlette/uvicorn the fixtures skip.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from asyncdam.emulator.config import EmulatorConfig
+from asyncdam.emulator.faults import ASGIApp
+from asyncdam.emulator.registry import base_path, create_app
+from asyncdam.emulator.runner import EmulatorServer
+from asyncdam.emulator.transport import emulator_transport
+
+
+@attrs.frozen(repr=False)
+class EmulatorHandle:
+    """One in-process emulator: send requests to `base_url` through `transport`."""
+
+    service: str
+    config: EmulatorConfig
+    app: ASGIApp
+    transport: httpx.AsyncBaseTransport
+    base_url: str
+
+    @property
+    def token(self) -> str:
+        """The credential the emulator accepts."""
+        return self.config.token
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """A plain httpx client wired to this emulator (no credentials set)."""
+        return httpx.AsyncClient(transport=self.transport, base_url=self.base_url, **kwargs)
+
+    def __repr__(self) -> str:
+        # Not the attrs default: the config holds the credential.
+        return f"EmulatorHandle(service={self.service!r}, base_url={self.base_url!r})"
+
+
+def in_process_emulator(service: str, config: EmulatorConfig | None = None) -> EmulatorHandle:
+    """Build `service`'s emulator app and an httpx transport into it (no socket, no thread)."""
+    config = config if config is not None else EmulatorConfig()
+    app = create_app(service, config)
+    # A `.localhost` name is loopback by RFC 6761, so clients accept plain http to it.
+    base_url = f"http://{service}.emulator.localhost{base_path(service)}"
+    return EmulatorHandle(
+        service=service,
+        config=config,
+        app=app,
+        transport=emulator_transport(app),
+        base_url=base_url,
+    )
+
+
+def _require(*modules: str) -> None:
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed; install 'asyncdam[emulator]'")
+
+
+def _in_process(service: str, config: EmulatorConfig) -> EmulatorHandle:
+    _require("starlette")
+    return in_process_emulator(service, config)
+
+
+def _served(service: str, config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    _require("starlette", "uvicorn")
+    with EmulatorServer(service, config) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """Settings for the emulator fixtures; override this fixture to change them."""
+    return EmulatorConfig()
+
+
+@pytest.fixture
+def phrase_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+    """An in-process Phrase Strings emulator."""
+    return _in_process("phrase", emulator_config)
+
+
+@pytest.fixture
+def phraseanet_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+    """An in-process Phraseanet emulator."""
+    return _in_process("phraseanet", emulator_config)
+
+
+@pytest.fixture
+def openasset_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+    """An in-process OpenAsset emulator."""
+    return _in_process("openasset", emulator_config)
+
+
+@pytest.fixture
+def phrase_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """A Phrase Strings emulator served on a free loopback port for the test's duration."""
+    yield from _served("phrase", emulator_config)
+
+
+@pytest.fixture
+def phraseanet_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """A Phraseanet emulator served on a free loopback port for the test's duration."""
+    yield from _served("phraseanet", emulator_config)
+
+
+@pytest.fixture
+def openasset_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """An OpenAsset emulator served on a free loopback port for the test's duration."""
+    yield from _served("openasset", emulator_config)
