@@ -195,7 +195,22 @@ class SQLiteCache:
 
     async def aclose(self) -> None:
         """Record pending reads and close the file; a later call reopens it."""
-        await anyio.to_thread.run_sync(self._close)
+        await anyio.to_thread.run_sync(self.close)
+
+    def close(self) -> None:
+        """The blocking form of `aclose()`, for sync code (atexit hooks, fixtures)."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                if self._touched:
+                    conn.execute("BEGIN IMMEDIATE")
+                    self._flush_touched(conn)
+                    conn.execute("COMMIT")
+            finally:
+                self._touched.clear()
+                conn.close()
 
     async def total_bytes(self) -> int:
         """Bytes held in the file's entries (sum of `CacheEntry.size`)."""
@@ -365,20 +380,6 @@ class SQLiteCache:
         if row is not None:
             self._total -= int(row[0])
         self._touched.pop(key, None)
-
-    def _close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is None:
-                return
-            try:
-                if self._touched:
-                    conn.execute("BEGIN IMMEDIATE")
-                    self._flush_touched(conn)
-                    conn.execute("COMMIT")
-            finally:
-                self._touched.clear()
-                conn.close()
 
 
 def _scalar(conn: sqlite3.Connection, sql: str) -> Any:
