@@ -68,7 +68,7 @@ _KEEP_STORED = _HOP_BY_HOP | {"content-length", "content-encoding", "content-typ
 def canonical_url(url: str) -> str:
     """`url` in one spelling per resource: lowercase scheme and host, no default port or fragment,
     normalised percent-escapes, an empty path as `/`, query pairs stably sorted by name."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = parts.netloc
     host = parts.hostname
