@@ -1,0 +1,133 @@
+"""`Phrase`: the public client for the Phrase Strings API v2."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from asyncdam.engine.service import ServiceBase
+from asyncdam.engine.session import Engine
+from asyncdam.phrase import models
+from asyncdam.phrase.auth import make_auth
+from asyncdam.phrase.dialect import make_dialect
+from asyncdam.phrase.downloads import download_locale_async
+from asyncdam.phrase.formats import register_formats
+from asyncdam.phrase.polling import Backoff
+from asyncdam.phrase.pull import PullResult, pull
+from asyncdam.phrase.push import push
+from asyncdam.phrase.resources import ResourceGroups
+
+__all__ = ["Phrase"]
+
+
+class Phrase(ServiceBase, ResourceGroups):
+    """Async client: `async with Phrase(token=...) as phrase:`; groups are attributes.
+
+    `region` picks the EU (default) or US host; `base_url` overrides it (e.g. an emulator).
+    Credentials: `token=` (sent as `Authorization: token T`, or as basic user with
+    `token_as_basic=True`), or `email=` + `password=` (+ `otp=` for 2FA accounts).
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        region: str = "eu",
+        base_url: str | None = None,
+        engine: Engine | None = None,
+        concurrency: int = 2,
+        user_agent_contact: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        otp: str | None = None,
+        token_as_basic: bool = False,
+        scope_per_project: bool = False,
+        allow_insecure_http: bool = False,
+        **engine_options: Any,
+    ) -> None:
+        auth = make_auth(
+            token=token, email=email, password=password, otp=otp, token_as_basic=token_as_basic
+        )
+        dialect = make_dialect(
+            auth=auth,
+            region=region,
+            base_url=base_url,
+            concurrency=concurrency,
+            user_agent_contact=user_agent_contact,
+            scope_per_project=scope_per_project,
+            allow_insecure_http=allow_insecure_http,
+        )
+        super().__init__(dialect, engine, **engine_options)
+        self._bind_resources(self._client, None)
+
+    def __repr__(self) -> str:
+        return f"Phrase(base_url={str(self.dialect.base_url)!r}, auth={self.dialect.auth!r})"
+
+    async def load_formats(self) -> list[models.Format]:
+        """Fetch `GET /formats` (free) and accept every format it lists from now on."""
+        formats = await self.formats.list()
+        register_formats(f.api_name for f in formats if f.api_name)
+        return formats
+
+    async def pull(
+        self,
+        project_id: str,
+        dest_dir: str | os.PathLike[str],
+        *,
+        file_format: str = "yml",
+        locales: Sequence[str] | None = None,
+        filename: str = "{locale_name}.{extension}",
+        branch: str | None = None,
+        **download_options: Any,
+    ) -> list[PullResult]:
+        """Download locales to files concurrently; unchanged locales cost a free 304."""
+        return await pull(
+            self,
+            project_id,
+            dest_dir,
+            file_format=file_format,
+            locales=locales,
+            filename=filename,
+            branch=branch,
+            **download_options,
+        )
+
+    async def push(
+        self,
+        project_id: str,
+        files: Sequence[str | os.PathLike[str]] | Mapping[str | os.PathLike[str], str],
+        *,
+        file_format: str,
+        locale_id: str | None = None,
+        wait: bool = True,
+        branch: str | None = None,
+        backoff: Backoff | None = None,
+        **upload_options: Any,
+    ) -> list[models.Upload]:
+        """Upload files, then (with `wait`) poll until each upload succeeded or failed."""
+        return await push(
+            self,
+            project_id,
+            files,
+            file_format=file_format,
+            locale_id=locale_id,
+            wait=wait,
+            branch=branch,
+            backoff=backoff,
+            **upload_options,
+        )
+
+    async def download_locale_async(
+        self,
+        project_id: str,
+        locale_id: str,
+        *,
+        file_format: str,
+        backoff: Backoff | None = None,
+        **options: Any,
+    ) -> bytes:
+        """Run the async export flow (create, poll, fetch); a 410 raises `DownloadExpired`."""
+        return await download_locale_async(
+            self, project_id, locale_id, file_format=file_format, backoff=backoff, **options
+        )

@@ -1,0 +1,100 @@
+"""The asynchronous locale export: create, poll with backoff, fetch the file; 410 is explicit."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+
+from asyncdam.engine.errors import AsyncDamError, Gone, InvalidRequestError, TimeoutError
+from asyncdam.engine.request import Request
+from asyncdam.phrase import models
+from asyncdam.phrase.polling import Backoff
+
+if TYPE_CHECKING:
+    from asyncdam.phrase.client import Phrase
+
+__all__ = ["DownloadExpired", "DownloadFailed", "download_locale_async"]
+
+
+class DownloadExpired(AsyncDamError):
+    """The server forgot the async download (410 Gone): start a new one."""
+
+    def __init__(self, message: str, *, cause: Gone | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
+
+
+class DownloadFailed(AsyncDamError):
+    """The server reported the async download as failed."""
+
+
+async def download_locale_async(
+    phrase: Phrase,
+    project_id: str,
+    locale_id: str,
+    *,
+    file_format: str,
+    backoff: Backoff | None = None,
+    **options: Any,
+) -> bytes:
+    """Start an async export of one locale, wait for it to complete, return the file's bytes."""
+    policy = backoff or Backoff(initial=1.0, maximum=5.0, timeout=1800.0)
+    created = await phrase.locale_downloads.create(
+        project_id, locale_id, file_format=file_format, **options
+    )
+    download = await _wait(phrase, project_id, locale_id, created, policy, options.get("branch"))
+    url = download.result.url if download.result is not None else None
+    if not url:
+        raise DownloadFailed(f"download {download.id} completed without a result URL")
+    return await _fetch(phrase, url)
+
+
+async def _wait(
+    phrase: Phrase,
+    project_id: str,
+    locale_id: str,
+    download: models.LocaleDownload,
+    policy: Backoff,
+    branch: str | None,
+) -> models.LocaleDownload:
+    started = time.monotonic()
+    attempt = 0
+    while download.status not in ("completed", "error"):
+        if time.monotonic() - started > policy.timeout:
+            raise TimeoutError(f"async download {download.id} still {download.status!r}")
+        await anyio.sleep(policy.delay(attempt))
+        attempt += 1
+        if not download.id:
+            raise DownloadFailed("the server returned a download without an id")
+        try:
+            download = await phrase.locale_downloads.show(
+                project_id, locale_id, download.id, branch=branch
+            )
+        except Gone as exc:
+            raise DownloadExpired(
+                f"async download {download.id} expired (410 Gone); start a new one", cause=exc
+            ) from exc
+    if download.status == "error":
+        raise DownloadFailed(f"async download {download.id} failed: {download.error or 'unknown'}")
+    return download
+
+
+async def _fetch(phrase: Phrase, url: str) -> bytes:
+    """Same-origin result URLs go through the engine with credentials; others without any."""
+    target = httpx.URL(url)
+    base = phrase.dialect.base_url
+    if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port):
+        async with phrase._client.stream(Request(method="GET", url=url)) as response:
+            return b"".join([chunk async for chunk in response.aiter_bytes()])
+    if target.scheme != "https":
+        raise InvalidRequestError("refusing to fetch a download result over plain http")
+    async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
+        response = await http.get(url)
+        if response.status_code == 410:
+            raise DownloadExpired("the download result URL has expired (410 Gone)")
+        if response.status_code >= 400:
+            raise DownloadFailed(f"fetching the download result failed: {response.status_code}")
+        return response.content

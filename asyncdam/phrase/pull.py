@@ -1,0 +1,120 @@
+"""`phrase.pull`: download every locale of a project to files, concurrently and revalidated.
+
+Each download is a conditional GET through the engine cache, so a locale that did not change is
+answered by a free 304 and its file is left untouched (a persistent `SQLiteCache` makes that hold
+across runs of a sync job).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+
+from asyncdam.engine.errors import InvalidRequestError
+from asyncdam.phrase._runtime import build_request
+from asyncdam.phrase.formats import check_file_format
+from asyncdam.phrase.resources.locales import _LOCALE_DOWNLOAD as _DOWNLOAD
+
+if TYPE_CHECKING:
+    from asyncdam.phrase.client import Phrase
+
+__all__ = ["PullResult", "pull", "safe_filename"]
+
+EXTENSIONS = {
+    "yml": "yml", "yml_symfony": "yml", "yml_symfony2": "yml", "simple_json": "json",
+    "nested_json": "json", "react_simple_json": "json", "react_nested_json": "json",
+    "i18next": "json", "i18next_4": "json", "node_json": "json", "angular_translate": "json",
+    "go_i18n": "json", "gettext": "po", "gettext_template": "pot", "gettext_mo": "mo",
+    "android": "xml", "strings": "strings", "stringsdict": "stringsdict", "xlf": "xlf",
+    "xliff_2": "xlf", "resx": "resx", "properties": "properties", "csv": "csv", "xlsx": "xlsx",
+    "php_array": "php", "laravel": "php", "arb": "arb", "ts": "ts", "tmx": "tmx", "ini": "ini",
+    "plist": "plist", "xcstrings": "xcstrings",
+}  # fmt: skip
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+@attrs.frozen
+class PullResult:
+    """One locale's outcome: where it went and whether the file changed."""
+
+    locale_id: str
+    locale_name: str
+    path: Path
+    changed: bool
+    size: int
+
+
+def safe_filename(name: str) -> str:
+    """A file name that cannot leave the target directory (no separators, no dot-dot)."""
+    cleaned = _UNSAFE.sub("_", name).lstrip(".")
+    return cleaned or "_"
+
+
+async def pull(
+    phrase: Phrase,
+    project_id: str,
+    dest_dir: str | os.PathLike[str],
+    *,
+    file_format: str = "yml",
+    locales: Sequence[str] | None = None,
+    filename: str = "{locale_name}.{extension}",
+    branch: str | None = None,
+    **download_options: Any,
+) -> list[PullResult]:
+    """Download the given locales (ids or names; default: all) into `dest_dir`."""
+    check_file_format(file_format)
+    target = _ensure_dir(dest_dir)
+    if locales is None:
+        found = [loc async for loc in phrase.locales.list(project_id, branch=branch)]
+        pairs = [(loc.id or "", loc.name or loc.code or loc.id or "") for loc in found]
+    else:
+        pairs = [(loc, loc) for loc in locales]
+    if any(not lid for lid, _ in pairs):
+        raise InvalidRequestError("every locale needs an id")
+    results: list[PullResult | None] = [None] * len(pairs)
+    extension = EXTENSIONS.get(file_format, file_format)
+
+    async def one(index: int, locale_id: str, locale_name: str) -> None:
+        name = filename.format(locale_name=locale_name, locale_id=locale_id, extension=extension)
+        path = target / safe_filename(name)
+        args = {"project_id": project_id, "id": locale_id, "file_format": file_format}
+        request = build_request(_DOWNLOAD, {**args, "branch": branch, **download_options})
+        response = await phrase._client.send(request)
+        changed = not (response.from_cache and _exists(path))
+        if changed:
+            _write_atomic(path, response.content)
+        results[index] = PullResult(locale_id, locale_name, path, changed, len(response.content))
+
+    async with anyio.create_task_group() as tg:
+        for i, (lid, lname) in enumerate(pairs):
+            tg.start_soon(one, i, lid, lname)
+    return [r for r in results if r is not None]
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+def _ensure_dir(path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

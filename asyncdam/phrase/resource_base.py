@@ -1,0 +1,84 @@
+"""The base of every generated resource group: send, decode, page, stream."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from asyncdam.engine.page_strategies import LinkHeaderStrategy
+from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.request import Request, Response
+from asyncdam.engine.session import ServiceClient
+from asyncdam.phrase._runtime import Op, build_request, decode_many, decode_one
+
+T = TypeVar("T")
+
+
+class ResourceBase:
+    """Holds the bound engine client; generated subclasses add one method per operation."""
+
+    def __init__(self, client: ServiceClient, otp: str | None = None) -> None:
+        self._client = client
+        self._otp = otp
+
+    def _build(self, op: Op, args: dict[str, Any]) -> Request:
+        return build_request(op, args, otp=self._otp)
+
+    async def _send(self, op: Op, args: dict[str, Any]) -> Response:
+        return await self._client.send(self._build(op, args))
+
+    async def _one(self, op: Op, cls: type[T], /, **args: Any) -> T:
+        return decode_one(await self._send(op, args), cls)
+
+    async def _many(self, op: Op, cls: type[T], /, **args: Any) -> list[T]:
+        return decode_many(await self._send(op, args), cls)
+
+    async def _none(self, op: Op, /, **args: Any) -> None:
+        await self._send(op, args)
+
+    def _paginate(self, op: Op, cls: type[T], /, **args: Any) -> Paginator[T]:
+        request = self._build(op, args)
+
+        def decode(response: Response) -> list[T]:
+            return decode_many(response, cls)
+
+        return self._client.paginate(request, LinkHeaderStrategy(), decode)
+
+    async def _bytes(self, op: Op, /, **args: Any) -> bytes:
+        async with self._stream(op, **args) as response:
+            chunks = [chunk async for chunk in response.aiter_bytes()]
+        return b"".join(chunks)
+
+    @asynccontextmanager
+    async def _stream(self, op: Op, /, **args: Any) -> AsyncIterator[Any]:
+        request = self._build(op, args)
+        async with self._client.stream(request) as response:
+            yield response
+
+    async def _download_to(self, op: Op, dest: str | os.PathLike[str], /, **args: Any) -> Path:
+        target = Path(dest)
+        fd, tmp = _temp_beside(target)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                async with self._stream(op, **args) as response:
+                    async for chunk in response.aiter_bytes():
+                        fh.write(chunk)
+            os.replace(tmp, target)
+        except BaseException:
+            _discard(tmp)
+            raise
+        return target
+
+
+def _temp_beside(target: Path) -> tuple[int, str]:
+    """A temporary file in the target's directory, so the final rename is atomic."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+
+
+def _discard(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
