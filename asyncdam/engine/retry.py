@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -30,6 +30,10 @@ class RetryDecision:
     retry: bool
     delay: float
     reason: str
+
+
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -68,7 +72,7 @@ class RetryPolicy:
     backoff_cap: float = attrs.field(default=30.0, validator=attrs.validators.ge(0.0))
     max_server_wait: float = attrs.field(default=600.0, validator=attrs.validators.ge(0.0))
     retry_statuses: frozenset[int] = attrs.field(
-        default=DEFAULT_RETRY_STATUSES, converter=frozenset
+        default=DEFAULT_RETRY_STATUSES, converter=_statuses
     )
     rng: random.Random | None = None
     _random: random.Random = attrs.field(init=False)
