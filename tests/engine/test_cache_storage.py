@@ -264,3 +264,23 @@ async def test_sqlite_failed_store_rolls_back_and_keeps_the_old_entry(tmp_path: 
     assert await cache.total_bytes() <= cache.max_bytes
     assert await cache.count() == 10 * SIZE // (SIZE + 10)
     await cache.aclose()
+
+
+async def test_cancelled_operations_leave_the_file_consistent(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c.db", max_bytes=20 * (SIZE + 50))
+
+    async def writer(n: int) -> None:
+        # Cancelled at once or mid-flight: a worker thread always finishes its transaction.
+        with anyio.move_on_after((0, 0.0005, 0.002, 5)[n % 4]):
+            await cache.set(f"k{n % 30}", entry(b"z" * 50))
+            await cache.get(f"k{(n + 1) % 30}")
+
+    async with anyio.create_task_group() as tg:
+        for n in range(120):
+            tg.start_soon(writer, n)
+    present = [k for k in (f"k{i}" for i in range(30)) if await cache.get(k) is not None]
+    assert await cache.count() == len(present) > 0
+    assert await cache.total_bytes() == len(present) * (SIZE + 50) <= cache.max_bytes
+    await cache.set("after", entry(b"ok"))
+    assert await cache.get("after") == entry(b"ok")
+    await cache.aclose()
