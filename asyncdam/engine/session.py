@@ -132,7 +132,9 @@ class Engine:
                     return self.cache.from_not_modified(entry, response)
                 if response.status < 400 and response.status != 304:
                     if key is not None and self.cache is not None and response.status == 200:
-                        await self.cache.store(key, response, self.clock.now())
+                        await self.cache.store(
+                            key, response, self.clock.now(), cacheable=request.is_cacheable
+                        )
                     dialect.check_response(response, self.clock.now())
                     return response
                 error: AsyncDamError = dialect.error_for(response, self.clock.now())
