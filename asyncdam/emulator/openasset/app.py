@@ -1,0 +1,43 @@
+"""Build the OpenAsset emulator: store, state, auth gate, fault layer and routes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from asyncdam.emulator.config import EmulatorConfig
+from asyncdam.emulator.faults import FaultMiddleware
+from asyncdam.emulator.openasset.auth import AuthGate
+from asyncdam.emulator.openasset.routes import METHODS, rest
+from asyncdam.emulator.openasset.seed import build_store
+from asyncdam.emulator.openasset.state import Sessions, Settings, Stats
+from asyncdam.emulator.openasset.uploads import download
+
+
+def create_app(config: EmulatorConfig) -> Starlette:
+    """A fresh OpenAsset emulator seeded from `config`; knobs live on `app.state`.
+
+    `app.state.settings` (Settings), `.stats` (Stats), `.sessions` (Sessions), `.store` (Store),
+    `.config` (the EmulatorConfig).
+    """
+    routes = [
+        Route("/REST/1/{path:path}", rest, methods=METHODS),
+        Route("/REST/1", rest, methods=METHODS),
+        Route(
+            "/storage/{file_id:int}/{size_id:int}/{name:path}", download, methods=["GET", "HEAD"]
+        ),
+    ]
+    # The gate is outermost so faults hit authenticated traffic and still carry X-* headers.
+    middleware = [
+        Middleware(AuthGate, config=config),
+        Middleware(FaultMiddleware, faults=config.faults),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    settings = Settings()
+    app.state.config = config
+    app.state.settings = settings
+    app.state.stats = Stats()
+    app.state.sessions = Sessions(settings)
+    app.state.store = build_store(config.seed, config.size)
+    return app
