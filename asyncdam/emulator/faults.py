@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 import anyio
@@ -134,7 +134,7 @@ class FaultMiddleware:
 
     `rate_limit` is the value of `X-Rate-Limit-Limit` on injected 429s; `burst_window_s` how long
     a burst lasts at least (its end is rounded up to a whole epoch second, as Reset headers are);
-    `clock` gives epoch seconds and exists so tests can drive bursts without waiting.
+    `clock` (epoch seconds) and `sleep` exist so tests can drive bursts and delays without waiting.
     """
 
     def __init__(
@@ -145,6 +145,7 @@ class FaultMiddleware:
         rate_limit: int = 1000,
         burst_window_s: float = 1.0,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         validate_faults(faults)
         self.app = app
@@ -152,6 +153,7 @@ class FaultMiddleware:
         self.rate_limit = rate_limit
         self.burst_window_s = burst_window_s
         self._clock = clock
+        self._sleep = sleep
         self._next_index = 0
         self._burst_until = 0.0
 
@@ -170,7 +172,7 @@ class FaultMiddleware:
         self._next_index += 1
         decision = decide(self.faults, index)
         if decision.delay_s > 0:
-            await anyio.sleep(decision.delay_s)
+            await self._sleep(decision.delay_s)
 
         now = self._clock()
         if now < self._burst_until:
@@ -248,7 +250,7 @@ class FaultMiddleware:
         size = math.ceil(len(body) / chunks) if body else 0
         pause = self.faults.slow_body_ms / 1000.0 / chunks
         for i in range(chunks):
-            await anyio.sleep(pause)
+            await self._sleep(pause)
             piece = body[i * size : (i + 1) * size]
             await send({"type": "http.response.body", "body": piece, "more_body": i < chunks - 1})
 

@@ -117,6 +117,7 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
                     logger.error("Exception in emulator app", exc_info=exc)
                 if exchange.started:
                     exchange.failure = exc
+                    raise  # ASGITransport (raise_app_exceptions=False) then ends the response
                 else:
                     await _send_server_error(send)
 
