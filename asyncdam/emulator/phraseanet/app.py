@@ -31,7 +31,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     store = seed_store(config.seed, config.size, user)
     secret = hashlib.sha256(f"phraseanet-emulator:{config.seed}".encode()).digest()
     core = PhraseanetCore(
-        config, store, auth.default_registry(config.token), Router(build_routes()), secret
+        config, store, auth.default_registry(config.token), Router(list(build_routes())), secret
     )
     app = Starlette(routes=[Route("/{path:path}", endpoint=core, methods=list(ANY_METHOD))])
     app.state.stats = Stats()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from asyncdam.emulator.phraseanet import (
@@ -39,6 +40,7 @@ def _r(methods: tuple[str, ...], path: str, handler: Handler, twin: bool = False
     return Route(methods, path, handler, "3.0.0" if path.startswith(V3) else "2.0.0", twin)
 
 
+@functools.cache
 def build_routes() -> list[Route]:
     """Every route the emulator serves, in matching order."""
     rr = f"{V1}/records/{{d}}/{{r}}"

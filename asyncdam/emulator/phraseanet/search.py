@@ -55,7 +55,7 @@ def select(store: Store, params: dict[str, PhpValue], stories: bool, seed: int) 
             text = _text(rec)
             if not all(w in text for w in words):
                 continue
-        if any(
+        if status and any(
             k.isdigit() and v in ("0", "1") and (rec.status >> int(k) & 1) != int(v)
             for k, v in status.items()
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ DC_FIELDS = (
 ).split()
 
 
+@functools.lru_cache(maxsize=65_536)
 def atom(ts: int) -> str:
     """Unix seconds as DATE_ATOM in the server's offset."""
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
