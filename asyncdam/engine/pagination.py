@@ -1,0 +1,322 @@
+"""Paginator: items or pages of a listing, in order, with bounded fetch-ahead and resume cursors.
+
+Fetch-ahead never leaves a task running between two `__anext__` calls: when the next page is not
+buffered yet, one call fetches a window of up to `fetch_ahead` pages concurrently inside a task
+group that is entered and exited within that call, then serves later calls from the buffer. So
+a plain `async for ...: break`, an `aclose()` or a cancellation leaves nothing behind, on asyncio
+and on trio alike, and no cancel scope ever straddles a `yield` in the consumer's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import anyio
+import attrs
+
+from asyncdam.engine.page_strategies import (
+    BodyOffsetStrategy,
+    LinkHeaderStrategy,
+    OffsetLimitStrategy,
+    PageInfo,
+    PageNumberStrategy,
+    PageStrategy,
+)
+from asyncdam.engine.request import Request, Response
+
+__all__ = [
+    "BodyOffsetStrategy",
+    "LinkHeaderStrategy",
+    "OffsetLimitStrategy",
+    "Page",
+    "PageInfo",
+    "PageNumberStrategy",
+    "PageStrategy",
+    "Paginator",
+]
+
+T = TypeVar("T")
+CURSOR_VERSION = 1
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing: its decoded items, 0-based position, and the raw response."""
+
+    items: Sequence[T]
+    index: int
+    response: Response
+
+
+@attrs.frozen
+class _Fetched(Generic[T]):
+    page: Page[T]
+    request: Request
+    info: PageInfo
+
+
+class Paginator(Generic[T]):
+    """An async iterator over the items of a listing; `pages()` gives whole pages.
+
+    `fetch` sends one request (the engine's `ServiceClient.send`); `strategy` knows the paging
+    style; `decode` turns a page's response into its items. When the page count is known after
+    a page, up to `fetch_ahead` pages are requested at once (0 or 1: strictly one at a time),
+    still delivered in order. `cursor` (from `.cursor` of an earlier run) resumes exactly after
+    the last item that run handed out. A paginator is single-use and for one consumer at a time.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Request], Awaitable[Response]],
+        request: Request,
+        strategy: PageStrategy,
+        decode: Callable[[Response], Sequence[T]],
+        *,
+        fetch_ahead: int = 0,
+        cursor: Mapping[str, Any] | None = None,
+    ) -> None:
+        if fetch_ahead < 0:
+            raise ValueError("fetch_ahead must be >= 0")
+        self._fetch = fetch
+        self._strategy = strategy
+        self._decode = decode
+        self._fetch_ahead = fetch_ahead
+        self._base = request
+        self._buffer: dict[int, _Fetched[T] | Exception] = {}
+        self._replay: _Fetched[T] | None = None
+        self._first: Page[T] | None = None
+        self._total: int | None = None
+        self._last_index: int | None = None
+        self._exhausted = False
+        self._failed = False
+        self._closed = False
+        # Where the next page comes from, and the items of it a previous run already handed out.
+        self._next_index = 0
+        self._next_request: Request | None = strategy.first_request(request)
+        self._skip = 0
+        # The page items are being served from, and how many of them went out.
+        self._current: _Fetched[T] | None = None
+        self._served = 0
+        if cursor is not None:
+            self._restore(cursor)
+
+    # -- public surface -------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int | None:
+        """The total item count once a response told it; None until then."""
+        return self._total
+
+    @property
+    def total_pages(self) -> int | None:
+        """How many pages the listing has, when the server's totals make it certain."""
+        return None if self._last_index is None else self._last_index + 1
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        """A JSON-able resume point just after the last item (or page) handed out."""
+        head: dict[str, Any] = {"v": CURSOR_VERSION, "strategy": self._strategy.name}
+        if self._replay is not None:
+            # first_page() fetched it, but none of its items went out yet.
+            position = self._strategy.cursor_for(self._replay.request)
+            return {**head, "index": self._replay.page.index, "skip": self._skip, "at": position}
+        current = self._current
+        if current is not None and self._served < len(current.page.items):
+            position = self._strategy.cursor_for(current.request)
+            return {**head, "index": current.page.index, "skip": self._served, "at": position}
+        if self._exhausted or self._next_request is None:
+            return {**head, "done": True}
+        position = self._strategy.cursor_for(self._next_request)
+        return {**head, "index": self._next_index, "skip": self._skip, "at": position}
+
+    def __aiter__(self) -> _ItemIterator[T]:
+        return _ItemIterator(self)
+
+    def pages(self) -> _PageIterator[T]:
+        """Iterate whole pages in order (the cursor then advances a page at a time)."""
+        return _PageIterator(self)
+
+    async def first_page(self) -> Page[T]:
+        """The first page of this listing (fetched once; iteration then starts with it)."""
+        if self._first is not None:
+            return self._first
+        fetched = await self._pull()
+        if fetched is None:
+            raise LookupError("the listing is already exhausted (resumed from a finished cursor)")
+        self._replay = fetched
+        return fetched.page
+
+    async def aclose(self) -> None:
+        """Stop: drop buffered pages. Nothing runs in the background, so nothing needs waiting."""
+        self._closed = True
+        self._buffer.clear()
+        self._replay = None
+
+    # -- the in-order page source ---------------------------------------------------------------
+
+    def _restore(self, cursor: Mapping[str, Any]) -> None:
+        if cursor.get("v") != CURSOR_VERSION:
+            raise ValueError(f"unsupported cursor version {cursor.get('v')!r}")
+        if cursor.get("strategy") != self._strategy.name:
+            raise ValueError(
+                f"cursor is for {cursor.get('strategy')!r} paging, not {self._strategy.name!r}"
+            )
+        if cursor.get("done"):
+            self._exhausted = True
+            self._next_request = None
+            return
+        index, skip, position = cursor.get("index"), cursor.get("skip"), cursor.get("at")
+        if not (isinstance(index, int) and isinstance(skip, int) and index >= 0 and skip >= 0):
+            raise ValueError("cursor needs non-negative integers 'index' and 'skip'")
+        if not isinstance(position, Mapping):
+            raise ValueError("cursor needs a position 'at'")
+        self._next_index = index
+        self._skip = skip
+        self._next_request = self._strategy.request_from_cursor(self._base, position)
+
+    async def _next_page(self) -> _Fetched[T] | None:
+        """The next page in order, or None at the end; a fetch error is raised here, in order."""
+        if self._replay is not None:
+            fetched, self._replay = self._replay, None
+            return fetched
+        return await self._pull()
+
+    async def _pull(self) -> _Fetched[T] | None:
+        if self._closed or self._exhausted or self._failed or self._next_request is None:
+            return None
+        index, request = self._next_index, self._next_request
+        entry = self._buffer.pop(index, None)
+        if isinstance(entry, _Fetched) and not self._same_position(entry.request, request):
+            # An earlier short page moved the offsets: the window guessed wrong; refetch.
+            self._buffer.clear()
+            entry = None
+        if entry is None:
+            entry = await self._fetch_window(index, request)
+        if isinstance(entry, Exception):
+            self._failed = True
+            self._buffer.clear()
+            raise entry
+        self._accept(entry)
+        return entry
+
+    def _same_position(self, a: Request, b: Request) -> bool:
+        return self._strategy.cursor_for(a) == self._strategy.cursor_for(b)
+
+    def _accept(self, fetched: _Fetched[T]) -> None:
+        info, index = fetched.info, fetched.page.index
+        if self._first is None:
+            self._first = fetched.page
+        if info.total_items is not None:
+            self._total = info.total_items
+        self._last_index = None if info.remaining_pages is None else index + info.remaining_pages
+        self._next_index = index + 1
+        if not fetched.page.items or info.next_request is None:
+            self._next_request = None
+            self._exhausted = True
+            self._buffer.clear()
+        else:
+            self._next_request = info.next_request
+
+    async def _load(self, index: int, request: Request) -> _Fetched[T]:
+        response = await self._fetch(request)
+        items = self._decode(response)
+        info = self._strategy.inspect(request, response, len(items))
+        return _Fetched(Page(items, index, response), request, info)
+
+    async def _fetch_window(self, index: int, request: Request) -> _Fetched[T] | Exception:
+        """Fetch page `index` and, when the page count allows, the next few with it."""
+        requests = {index: request}
+        if self._fetch_ahead > 1 and self._last_index is not None:
+            for step in range(1, min(self._fetch_ahead, self._last_index - index + 1)):
+                ahead = self._strategy.skip_ahead(request, step)
+                if ahead is None:
+                    break
+                requests[index + step] = ahead
+        if len(requests) == 1:
+            try:
+                return await self._load(index, request)
+            except Exception as exc:
+                return exc
+        results: dict[int, _Fetched[T] | Exception] = {}
+        scopes = {i: anyio.CancelScope() for i in requests}
+
+        async def run(i: int, req: Request) -> None:
+            with scopes[i]:
+                try:
+                    results[i] = await self._load(i, req)
+                except Exception as exc:
+                    results[i] = exc
+                    # Pages after a failure will never be delivered: stop fetching them.
+                    for later, scope in scopes.items():
+                        if later > i:
+                            scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            for i, req in requests.items():
+                group.start_soon(run, i, req)
+        head = results.pop(index)
+        for i in sorted(results):
+            self._buffer[i] = results[i]
+            if isinstance(results[i], Exception):
+                break
+        return head
+
+
+class _ItemIterator(Generic[T]):
+    """Items of a paginator, one at a time; a plain object, so dropping it mid-way is harmless."""
+
+    def __init__(self, paginator: Paginator[T]) -> None:
+        self._p = paginator
+
+    def __aiter__(self) -> _ItemIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        p = self._p
+        while True:
+            current = p._current
+            if current is not None and p._served < len(current.page.items):
+                item = current.page.items[p._served]
+                p._served += 1
+                return item
+            fetched = await p._next_page()
+            if fetched is None:
+                raise StopAsyncIteration
+            p._current, p._served = fetched, min(p._skip, len(fetched.page.items))
+            p._skip = 0
+
+    async def aclose(self) -> None:
+        """Stop iterating (for `contextlib.aclosing`)."""
+        await self._p.aclose()
+
+
+class _PageIterator(Generic[T]):
+    """Pages of a paginator in order; a resumed cursor's already-served items are left out."""
+
+    def __init__(self, paginator: Paginator[T]) -> None:
+        self._p = paginator
+
+    def __aiter__(self) -> _PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        p = self._p
+        current = p._current
+        if current is not None and p._served < len(current.page.items):
+            # Switching from items to pages mid-page: hand out the rest of that page first.
+            rest = current.page.items[p._served :]
+            p._served = len(current.page.items)
+            return attrs.evolve(current.page, items=rest)
+        fetched = await p._next_page()
+        if fetched is None:
+            raise StopAsyncIteration
+        skip = min(p._skip, len(fetched.page.items))
+        p._current, p._served, p._skip = fetched, len(fetched.page.items), 0
+        if skip:
+            return attrs.evolve(fetched.page, items=fetched.page.items[skip:])
+        return fetched.page
+
+    async def aclose(self) -> None:
+        """Stop iterating (for `contextlib.aclosing`)."""
+        await self._p.aclose()
