@@ -29,7 +29,7 @@ from asyncdam.emulator.openasset.store import Store
 REST_PREFIX = "/REST/1"
 ANONYMOUS = "anonymous"
 ANONYMOUS_ID = 0
-DEFAULT_TOKEN_ID = "1"
+DEFAULT_TOKEN_ID = "1"  # noqa: S105 - an id, not a secret
 
 
 @attrs.frozen
@@ -96,9 +96,9 @@ class AuthGate:
 
         refusal = self._limits(settings, stats)
         if refusal is not None:
-            await error_response(*refusal, as_html=settings.html_errors, headers={"Retry-After": "1"})(
-                scope, receive, stamped
-            )
+            await error_response(
+                *refusal, as_html=settings.html_errors, headers={"Retry-After": "1"}
+            )(scope, receive, stamped)
             return
         if settings.outage is not None:
             status = settings.outage

@@ -36,16 +36,24 @@ NESTED: dict[tuple[str, str], NestedSpec] = {
     ("Albums", "Files"): NestedSpec("link", "Files", "files", ALL, ALL),
     ("Albums", "Groups"): NestedSpec("link", "Groups", "groups", frozenset({"GET", "PUT"}), ALL),
     ("Albums", "Users"): NestedSpec("link", "Users", "users", frozenset({"GET", "PUT"}), ALL),
-    ("Files", "Fields"): NestedSpec("link", "Fields", "fields", frozenset({"GET", "PUT"}), frozenset({"PUT"})),
-    ("Files", "Keywords"): NestedSpec("link", "Keywords", "keywords", ALL, frozenset({"POST", "DELETE"})),
+    ("Files", "Fields"): NestedSpec(
+        "link", "Fields", "fields", frozenset({"GET", "PUT"}), frozenset({"PUT"})
+    ),
+    ("Files", "Keywords"): NestedSpec(
+        "link", "Keywords", "keywords", ALL, frozenset({"POST", "DELETE"})
+    ),
     ("Files", "Sizes"): NestedSpec("link", "Sizes", "sizes", frozenset({"GET", "PUT"})),
     ("Files", "Albums"): NestedSpec("reverse", "Albums", "albums", frozenset({"GET"})),
     ("Projects", "ProjectKeywords"): NestedSpec(
         "link", "ProjectKeywords", "projectKeywords", ALL, frozenset({"POST", "DELETE"})
     ),
-    ("Projects", "Fields"): NestedSpec("link", "Fields", "fields", frozenset({"GET", "PUT"}), frozenset({"PUT"})),
+    ("Projects", "Fields"): NestedSpec(
+        "link", "Fields", "fields", frozenset({"GET", "PUT"}), frozenset({"PUT"})
+    ),
     ("Projects", "Files"): NestedSpec("project_files", "Files", None, frozenset({"GET"})),
-    ("Fields", "FieldLookupStrings"): NestedSpec("lookup", "FieldLookupStrings", "fieldLookupStrings", ALL),
+    ("Fields", "FieldLookupStrings"): NestedSpec(
+        "lookup", "FieldLookupStrings", "fieldLookupStrings", ALL
+    ),
     ("Searches", "Groups"): NestedSpec("link", "Groups", "groups", frozenset({"GET", "PUT"}), ALL),
     ("Searches", "Users"): NestedSpec("link", "Users", "users", frozenset({"GET", "PUT"}), ALL),
     ("Searches", "Results"): NestedSpec("results", "Files", "results", frozenset({"GET", "POST"})),
@@ -78,7 +86,8 @@ def _results(store: Store, search: Record) -> list[Record]:
     for item in search.get("search_items") or []:
         if not isinstance(item, dict):
             continue
-        code, ids = str(item.get("code", "")), {int(i) for i in item.get("ids") or []}
+        code = str(item.get("code", ""))
+        ids = {i for i in item.get("ids") or [] if isinstance(i, int)}
         if code == "project":
             hits = {f["id"] for f in files.values() if f["project_id"] in ids}
         elif code.startswith("keyword"):
@@ -87,14 +96,16 @@ def _results(store: Store, search: Record) -> list[Record]:
         elif code in ("filename", "originalFilename", "caption"):
             words = [str(v).casefold() for v in item.get("values") or []]
             key = {"originalFilename": "original_filename"}.get(code, code)
-            hits = {f["id"] for f in files.values() if any(w in str(f[key]).casefold() for w in words)}
+            hits = {
+                f["id"] for f in files.values() if any(w in str(f[key]).casefold() for w in words)
+            }
         else:
             continue
         if item.get("exclude"):
             hits = set(files) - hits
         chosen = hits if chosen is None else chosen & hits
-    ids = sorted(chosen if chosen is not None else files)
-    return [{"file_id": i} for i in ids if files[i]["alive"]]
+    found = sorted(chosen if chosen is not None else files)
+    return [{"file_id": i} for i in found if files[i]["alive"]]
 
 
 def read_list(parent: str, child: str, pid: int, ctx: Ctx) -> list[Record]:
@@ -196,6 +207,14 @@ def write_list(parent: str, child: str, pid: int, method: str, body: Any, ctx: C
         parent_row["updated"] = now_dt()
 
 
+def as_int(raw: Any) -> int:
+    """An id or number from JSON (ints may arrive as strings); ApiError(400) otherwise."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Invalid number {raw!r}") from None
+
+
 def _write_lookup(field_id: int, method: str, raw: list[Any], ctx: Ctx) -> None:
     store = ctx.store
     table = store.table("FieldLookupStrings")
@@ -204,20 +223,20 @@ def _write_lookup(field_id: int, method: str, raw: list[Any], ctx: Ctx) -> None:
         raise ApiError(400, "Expected JSON objects")
     if method == "DELETE":
         for item in items:
-            row = table.get(int(item.get("id", 0)))
+            row = table.get(as_int(item.get("id")))
             if row is not None and row["field_id"] == field_id:
                 store.delete("FieldLookupStrings", row["id"])
         return
     keep: set[int] = set()
     for item in items:
-        row = table.get(int(item["id"])) if "id" in item else None
+        row = table.get(as_int(item["id"])) if "id" in item else None
         if row is not None and row["field_id"] == field_id:
             row["value"] = str(item.get("value", row["value"]))
-            row["display_order"] = int(item.get("display_order", row["display_order"]))
+            row["display_order"] = as_int(item.get("display_order", row["display_order"]))
         else:
             if not str(item.get("value", "")):
                 raise ApiError(400, "Missing required field value")
-            order = int(item.get("display_order", 0))
+            order = as_int(item.get("display_order", 0))
             row = store.insert(
                 "FieldLookupStrings",
                 {"value": str(item["value"]), "display_order": order, "field_id": field_id},

@@ -244,7 +244,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, "" if value is None else str(value))
 
 
-def order_rows(rows: list[dict[str, Any]], order: Sequence[tuple[str, bool]]) -> list[dict[str, Any]]:
+def order_rows(
+    rows: list[dict[str, Any]], order: Sequence[tuple[str, bool]]
+) -> list[dict[str, Any]]:
     """Stable multi-key sort; rows already come in id order, which breaks every tie."""
     for name, desc in reversed(order):
         rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=desc)  # type: ignore[misc]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -36,7 +36,9 @@ async def rest(request: Request) -> Response:
     try:
         return await _dispatch(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.message, as_html=settings.html_errors, headers=exc.headers)
+        return error_response(
+            exc.status, exc.message, as_html=settings.html_errors, headers=exc.headers
+        )
     except QueryError as exc:
         return error_response(400, str(exc), as_html=settings.html_errors)
 
@@ -170,7 +172,9 @@ def _renderer(spec: NounSpec, ctx: Ctx) -> Any:
 
 def _resolver(spec: NounSpec, ctx: Ctx) -> Any:
     codes = {
-        str(f[k]): f["id"] for f in ctx.store.table("Fields").values() for k in ("code", "rest_code")
+        str(f[k]): f["id"]
+        for f in ctx.store.table("Fields").values()
+        for k in ("code", "rest_code")
     }
 
     def resolve(record: Record, name: str) -> Any:

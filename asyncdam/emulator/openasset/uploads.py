@@ -165,4 +165,3 @@ def download(request: Request) -> Response:
     headers = {"content-length": str(len(content))}
     body = b"" if request.method == "HEAD" else content
     return Response(body, 200, headers, media)
-

@@ -11,7 +11,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from asyncdam.emulator.openasset.coerce import EMBEDDED, Parsed, default_row, link_entries, parse_body
+from asyncdam.emulator.openasset.coerce import (
+    EMBEDDED,
+    Parsed,
+    default_row,
+    link_entries,
+    parse_body,
+)
 from asyncdam.emulator.openasset.errors import ApiError, error_entry
 from asyncdam.emulator.openasset.nested import NESTED
 from asyncdam.emulator.openasset.render import Ctx, json_response
@@ -28,11 +34,12 @@ def check_refs(spec: NounSpec, values: Record, ctx: Ctx, row: Record | None) -> 
     if spec.name == "Projects" and "code" in values and not str(values["code"]).strip():
         raise ApiError(400, "Invalid project code")
     if spec.name == "Files":
-        category_id = values.get("category_id", row["category_id"] if row else 0)
+        merged: Record = {**(row or {}), **values}
+        category_id = int(merged.get("category_id") or 0)
         category = store.get("Categories", category_id)
         if category is None:
             raise ApiError(400, f"Invalid category_id {category_id}")
-        project_id = values.get("project_id", row["project_id"] if row else 0)
+        project_id = int(merged.get("project_id") or 0)
         if category["projects_category"] and store.get("Projects", project_id) is None:
             raise ApiError(400, "A project_id is required for files in a projects category")
     if spec.name == "Users" and "username" in values:
@@ -78,7 +85,9 @@ def create_one(spec: NounSpec, item: Any, ctx: Ctx, ignored: list[str]) -> Recor
         row["can_modify"] = 1
     created = ctx.store.insert(spec.name, row)
     if spec.name == "Albums":
-        created["code"] = hashlib.md5(f"album{created['id']}".encode(), usedforsecurity=False).hexdigest()
+        created["code"] = hashlib.md5(
+            f"album{created['id']}".encode(), usedforsecurity=False
+        ).hexdigest()
     if spec.name == "Fields":
         created["rest_code"] = created["code"] or f"field_{created['id']}"
     if spec.name == "Employees":
@@ -179,7 +188,11 @@ def delete_collection(spec: NounSpec, body: Any, ids_param: str | None, ctx: Ctx
             if not ctx.store.delete(spec.name, ident):
                 raise ApiError(404, "Requested object not found")
         except ApiError as exc:
-            errors.append(error_entry(exc.status, exc.message, id=item.get("id") if isinstance(item, dict) else None))
+            errors.append(
+                error_entry(
+                    exc.status, exc.message, id=item.get("id") if isinstance(item, dict) else None
+                )
+            )
     ctx.stats.bulk_items += len(items)
     return json_response(errors, ctx, 200)
 
