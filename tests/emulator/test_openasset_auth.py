@@ -1,4 +1,4 @@
-"""OpenAsset emulator, auth and server knobs: Basic, OATU, sessions, anonymous, HTML, limits, faults."""
+"""OpenAsset emulator, auth and knobs: Basic, OATU, sessions, anonymous, HTML, limits, faults."""
 
 from __future__ import annotations
 
