@@ -60,7 +60,9 @@ def client(app: Starlette, auth: bool = True, **headers: str) -> httpx.AsyncClie
         sent["Authorization"] = f"token {TOKEN}"
     sent.update(headers)
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"http://127.0.0.1{BASE_PATH}", headers=sent
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://127.0.0.1{BASE_PATH}",
+        headers=sent,
     )
 
 
