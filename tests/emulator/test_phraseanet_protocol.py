@@ -57,7 +57,7 @@ def meta(r: httpx.Response) -> dict[str, object]:
     return dict(body["meta"])
 
 
-# -- envelope (checklist 1-3, 21-23) -----------------------------------------------------------
+# -- envelope (checklist 1-3, 21-23) --
 
 
 async def test_success_envelope(client: httpx.AsyncClient) -> None:
@@ -132,7 +132,7 @@ def test_base_path() -> None:
     assert BASE_PATH == ""
 
 
-# -- presenting the token (checklist 4-8) -------------------------------------------------------
+# -- presenting the token (checklist 4-8) --
 
 
 async def test_header_and_query_token(client: httpx.AsyncClient) -> None:
@@ -196,7 +196,7 @@ async def test_header_only_mode(app: Starlette, client: httpx.AsyncClient) -> No
     assert (await client.get("/api/v1/me/", headers=AUTH)).status_code == 200
 
 
-# -- routing before auth (checklist 9, 10, 13) ----------------------------------------------------
+# -- routing before auth (checklist 9, 10, 13) --
 
 
 async def test_unknown_route_404_without_token(client: httpx.AsyncClient) -> None:
@@ -243,7 +243,7 @@ async def test_garbage_bodies_never_crash(client: httpx.AsyncClient) -> None:
     assert r.status_code == 405
 
 
-# -- OAuth2 (checklist 11) ---------------------------------------------------------------------
+# -- OAuth2 (checklist 11) --
 
 
 def _form(**extra: str) -> dict[str, str]:

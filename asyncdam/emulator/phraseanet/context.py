@@ -49,8 +49,9 @@ class Ctx:
         if require_type and ctype != "application/json":
             raise ApiError(406, "Content-Type must be application/json")
         raw = self.raw_body
-        if ctype.startswith("multipart/") and isinstance(self.body.get("body"), str):
-            raw = str(self.body["body"]).encode()
+        if ctype.startswith("multipart/"):
+            field = self.body.get("body")
+            raw = field.encode() if isinstance(field, str) else b""
         try:
             return json.loads(raw) if raw.strip() else None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
