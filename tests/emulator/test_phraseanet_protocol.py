@@ -240,7 +240,9 @@ async def test_garbage_bodies_never_crash(client: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 422
     r = await client.request("BREW", "/api/v1/me/", headers=AUTH)
-    assert r.status_code == 405
+    assert r.status_code == 405 and meta(r)["error_type"] == "Method Not Allowed"
+    r = await client.request("PATCH", "/api/v1/search/", content=b"\xff\xfe", headers=AUTH)
+    assert r.status_code == 200 and meta(r)["request"] == "PATCH /api/v1/search/"
 
 
 # -- OAuth2 (checklist 11) --

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -394,6 +395,20 @@ async def test_quota_only_when_configured() -> None:
         assert last.headers["x-rate-limit-remaining"] == "0"
         assert last.headers["x-rate-limit-reset"] == "1010"
         now[0] = 1011.0
+        assert (await c.get("/api/v1/me/")).status_code == 200
+
+
+async def test_concurrency_cap_only_when_configured() -> None:
+    # Latency inside the handler layer keeps the first request in flight.
+    faults = FaultConfig(latency_ms=20.0)
+    app = create_app(EmulatorConfig(token=TOKEN, size=0.05, concurrency=1, faults=faults))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=AUTH) as c:
+        codes = sorted(
+            r.status_code for r in await asyncio.gather(c.get("/api/v1/me/"), c.get("/api/v1/me/"))
+        )
+        assert codes == [200, 429]
+        assert app.state.stats.rejected_concurrency == 1
         assert (await c.get("/api/v1/me/")).status_code == 200
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from asyncdam.emulator.config import EmulatorConfig
 from asyncdam.emulator.phraseanet import auth
 from asyncdam.emulator.phraseanet.core import PhraseanetCore, Stats
-from asyncdam.emulator.phraseanet.router import ANY_METHOD, Router
+from asyncdam.emulator.phraseanet.router import Router
 from asyncdam.emulator.phraseanet.routes import build_routes
 from asyncdam.emulator.phraseanet.seed import seed_store
 from asyncdam.emulator.phraseanet.store import User
@@ -33,7 +33,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     core = PhraseanetCore(
         config, store, auth.default_registry(config.token), Router(list(build_routes())), secret
     )
-    app = Starlette(routes=[Route("/{path:path}", endpoint=core, methods=list(ANY_METHOD))])
+    # No method list: the core answers wrong methods itself, with the envelope and `Allow`.
+    app = Starlette(routes=[Route("/{path:path}", endpoint=core)])
     app.state.stats = Stats()
     app.state.store = store
     app.state.tokens = core.registry
