@@ -171,6 +171,8 @@ class Dispatcher:
             if found is None:
                 raise not_found()
             handler, ctx.params = found
+            if "json" in ctx.headers.get("content-type", "") and ctx.body.strip():
+                ctx.json()  # like Rails: a JSON body that does not parse is a 400 on any method
             result = handler(ctx)
             reply = await result if inspect.isawaitable(result) else result
         except ApiError as err:
