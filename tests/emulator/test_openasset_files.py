@@ -17,6 +17,10 @@ from asyncdam.emulator.openasset import create_app
 AUTH = {"Authorization": "OATU 9:file-secret"}
 
 
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 @pytest.fixture
 def app() -> Starlette:
     return create_app(EmulatorConfig(token="9:file-secret", size=0.1, seed=2))
@@ -74,7 +78,7 @@ async def test_upload_array_creates_files_and_sizes(
     out = r.json()
     assert len(out) == 4
     assert out[0]["original_filename"] == "façade one.jpg" and out[0]["caption"] == "first"
-    assert out[0]["md5_at_upload"] == hashlib.md5(b"A" * 1000).hexdigest()
+    assert out[0]["md5_at_upload"] == _md5(b"A" * 1000)
     assert out[1]["http_status_code"] == "400" and out[2]["http_status_code"] == "400"
     assert out[3]["project_id"] == 1 and out[3]["rank"] == 3
     fid = out[0]["id"]
@@ -142,8 +146,8 @@ async def test_replace_content(client: httpx.AsyncClient, app: Starlette) -> Non
         files=[("file", ("r2.jpg", b"brand new bytes", "image/jpeg"))],
     )
     assert new.status_code == 200
-    assert new.json()["md5_now"] == hashlib.md5(b"brand new bytes").hexdigest()
-    assert new.json()["md5_at_upload"] == hashlib.md5(b"old").hexdigest()
+    assert new.json()["md5_now"] == _md5(b"brand new bytes")
+    assert new.json()["md5_at_upload"] == _md5(b"old")
     assert new.json()["replaced"] != "" and new.json()["replaced_user_id"] == 1
     other_ext = await client.put(
         f"/REST/1/Files/{fid}", files=[("file", ("r2.png", b"png", "image/png"))]
@@ -160,7 +164,7 @@ async def test_replace_content(client: httpx.AsyncClient, app: Starlette) -> Non
         data={"_jsonBody": json.dumps([{"id": fid, "original_filename": "r4.jpg"}])},
         files=[("file", ("r4.jpg", b"fourth", "image/jpeg"))],
     )
-    assert by_collection.json()[0]["md5_now"] == hashlib.md5(b"fourth").hexdigest()
+    assert by_collection.json()[0]["md5_now"] == _md5(b"fourth")
     sizes = (await client.get(f"/REST/1/Files/{fid}/Sizes")).json()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as anon:
         assert (await anon.get(_size_url(sizes[0]))).content == b"fourth"
