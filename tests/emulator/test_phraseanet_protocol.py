@@ -107,6 +107,12 @@ async def test_jsonp(client: httpx.AsyncClient) -> None:
     assert json.loads(m.group(1))["meta"]["http_code"] == 404
 
 
+async def test_jsonp_keeps_500(client: httpx.AsyncClient) -> None:
+    params = {"callback": "cb", "limit": "1000"}
+    r = await client.get("/api/v3/search/", params=params, headers=AUTH)
+    assert r.status_code == 500 and r.text.startswith("/**/cb(")
+
+
 async def test_yaml_and_406(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/me/", headers={**AUTH, "Accept": "application/yaml"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/yaml"
@@ -202,6 +208,7 @@ async def test_header_only_mode(app: Starlette, client: httpx.AsyncClient) -> No
 async def test_unknown_route_404_without_token(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nowhere/")
     assert r.status_code == 404 and meta(r)["error_type"] == "Not Found"
+    assert meta(r)["error_details"] == 'No route found for "GET /api/v1/nowhere/"'
 
 
 async def test_wrong_method_405(client: httpx.AsyncClient) -> None:
@@ -214,7 +221,9 @@ async def test_wrong_method_405(client: httpx.AsyncClient) -> None:
 async def test_missing_slash(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/records/1/2?x=1", headers=AUTH)
     assert r.status_code == 301
-    assert r.headers["location"].endswith("/api/v1/records/1/2/?x=1")
+    assert r.headers["location"] == "http://127.0.0.1/api/v1/records/1/2/?x=1"
+    head = await client.head("/api/v1/me", headers=AUTH)
+    assert head.status_code == 301
     r = await client.post("/api/v1/baskets/add", data={"name": "x"}, headers=AUTH)
     assert r.status_code == 404
     r = await client.post("/api/v3/search", headers=AUTH)

@@ -77,6 +77,10 @@ async def test_list_shaped_switch(app: Starlette, client: httpx.AsyncClient) -> 
 
 async def test_not_allowed_is_401_envelope(client: httpx.AsyncClient, app: Starlette) -> None:
     d, r = first(app, 5)
+    d3, r3 = first(app, 3)
+    denied = await client.post(f"/api/v1/records/{d3}/{r3}/setstatus/", data={"status[4]": "1"})
+    assert denied.status_code == 401
+    assert denied.json()["meta"]["error_details"] == "You are not authorized"
     for path in (
         f"/api/v1/records/{d}/{r}/",
         "/api/v1/databoxes/2/status/",
@@ -176,6 +180,19 @@ async def test_setstatus(client: httpx.AsyncClient, app: Starlette) -> None:
     }
     for bad in ({"status[3]": "1"}, {"status[7]": "1"}, {"status[4]": "yes"}, {"status": "1"}):
         assert (await client.post(path, data=bad)).status_code == 400, bad
+
+
+async def test_search_sees_writes(client: httpx.AsyncClient, app: Starlette) -> None:
+    d, r = first(app, 1)
+    params = {"query": "zzyzx", "bases[]": "1"}
+    assert (await client.get("/api/v1/search/", params=params)).json()["response"][
+        "total_results"
+    ] == 0
+    form = {"metadatas[0][meta_struct_id]": "3", "metadatas[0][value]": "zzyzx"}
+    await client.post(f"/api/v1/records/{d}/{r}/setmetadatas/", data=form)
+    found = (await client.get("/api/v1/search/", params=params)).json()["response"]
+    assert found["total_results"] == 1
+    assert found["results"]["records"][0]["record_id"] == r
 
 
 async def test_setcollection_and_delete(client: httpx.AsyncClient, app: Starlette) -> None:

@@ -37,6 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 _SCOPE_KEY = "asyncdam.phraseanet"
 _PERMALINK = re.compile(r"^/permalink/v1/(\d+)/(\d+)/([a-z]+)/(?:[^/]*)$")
+_READ_ONLY = ("search/", "searchraw/", "hello/")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -226,9 +227,11 @@ class PhraseanetCore:
         if match.redirect is not None:
             return RedirectResponse(_slashed(request), 301)
         if match.allow:
-            return self._error(request, 405, started, headers={"Allow": ", ".join(match.allow)})
+            allow = ", ".join(match.allow)
+            details = f'No route found for "{method} {path}": Method Not Allowed (Allow: {allow})'
+            return self._error(request, 405, started, details, headers={"Allow": allow})
         if match.route is None:
-            return self._error(request, 404, started, "Route not found")
+            return self._error(request, 404, started, f'No route found for "{method} {path}"')
         limited = self._limits(request, started, stats, extra)
         if limited is not None:
             return limited
@@ -292,6 +295,8 @@ class PhraseanetCore:
             status, details = exc.status, exc.details
         except Exception:  # a handler bug must still answer like the server's 500 handler
             status, details = 500, "An error occurred"
+        if request.method not in ("GET", "HEAD") and not match.route.template.endswith(_READ_ONLY):
+            self.store.generation += 1
         if isinstance(result, Response):
             await result(scope, receive, send)
             return
@@ -311,8 +316,10 @@ class PhraseanetCore:
 
 
 def _slashed(request: Request) -> str:
+    # Symfony redirects to an absolute URL.
     query = request.url.query
-    return request.url.path + "/" + (f"?{query}" if query else "")
+    base = str(request.base_url).rstrip("/")
+    return base + request.url.path + "/" + (f"?{query}" if query else "")
 
 
 async def _read_body(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import zlib
 from collections import Counter
@@ -30,8 +31,26 @@ def _date(text: str | None) -> int | None:
     return None
 
 
+_FILTER_KEYS = ("bases", "query", "record_type", "status", "date_min", "date_max", "sort", "ord")
+_CACHE_SIZE = 64
+
+
 def select(store: Store, params: dict[str, PhpValue], stories: bool, seed: int) -> list[Record]:
-    """All hits for the search parameters, in the order the engine returns them."""
+    """All hits for the search parameters, in engine order (cached until the next write)."""
+    if store.cache_generation != store.generation:
+        store.search_cache.clear()
+        store.cache_generation = store.generation
+    key = json.dumps([stories, [params.get(k) for k in _FILTER_KEYS]], sort_keys=True)
+    hits = store.search_cache.get(key)
+    if hits is None:
+        hits = _select(store, params, stories, seed)
+        if len(store.search_cache) >= _CACHE_SIZE:
+            store.search_cache.pop(next(iter(store.search_cache)))
+        store.search_cache[key] = hits
+    return hits
+
+
+def _select(store: Store, params: dict[str, PhpValue], stories: bool, seed: int) -> list[Record]:
     searchable = set(store.searchable_bases())
     asked = get_list(params, "bases")
     bases = searchable

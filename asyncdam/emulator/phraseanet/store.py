@@ -156,6 +156,10 @@ class Store:
     uploads: dict[tuple[int, int], bytes] = field(default_factory=dict)
     next_basket_id: int = 1
     next_quarantine_id: int = 1
+    # Bumped by every write request; search results are cached per generation.
+    generation: int = 0
+    search_cache: dict[str, list[Record]] = field(default_factory=dict)
+    cache_generation: int = 0
 
     def new_record_id(self, databox_id: int) -> int:
         """Allocate the next record_id in a databox."""
