@@ -48,7 +48,9 @@ async def test_download_errors_and_conditional_get() -> None:
         assert unknown.status_code == 400 and "message" in unknown.json()
         missing = await c.get(url)
         assert missing.status_code == 400
-        assert (await c.get(f"/projects/{pid}/locales/xx/download?file_format=yml")).status_code == 404
+        assert (
+            await c.get(f"/projects/{pid}/locales/xx/download?file_format=yml")
+        ).status_code == 404
         first = await c.get(url, params={"file_format": "yml"})
         etag = first.headers["etag"]
         again = await c.get(url, params={"file_format": "yml"}, headers={"If-None-Match": etag})
@@ -65,7 +67,9 @@ async def test_async_download_flow_and_expiry() -> None:
         pid = (await main_project(c))["id"]
         de = (await c.get(f"/projects/{pid}/locales/de")).json()
         base = f"/projects/{pid}/locales/{de['id']}/downloads"
-        created = await c.post(base, json={"file_format": "simple_json", "include_empty_translations": True})
+        created = await c.post(
+            base, json={"file_format": "simple_json", "include_empty_translations": True}
+        )
         assert created.status_code == 201
         body = created.json()
         assert body["status"] == "processing" and body["result"] is None
@@ -137,7 +141,9 @@ async def test_multipart_upload_becomes_visible_after_processing() -> None:
         new = (await c.get(keys_url, params={"q": "name:brand.new"})).json()
         assert new[0]["tags"] == ["import-1", "batch"]
         flat = (
-            await c.get(f"/projects/{pid}/locales/en/download", params={"file_format": "simple_json"})
+            await c.get(
+                f"/projects/{pid}/locales/en/download", params={"file_format": "simple_json"}
+            )
         ).json()
         assert flat["app.label_00000"] == "Changed" and flat["brand.new"] == "New key"
         listed = (await c.get(f"/projects/{pid}/uploads")).json()

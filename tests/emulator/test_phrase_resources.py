@@ -62,7 +62,9 @@ async def test_locales_by_id_or_name_and_crud() -> None:
         assert shown["statistics"]["keys_total_count"] == 125
         new = await c.post(f"/projects/{pid}/locales", json={"name": "sv", "code": "sv-SE"})
         assert new.status_code == 201
-        assert (await c.post(f"/projects/{pid}/locales", json={"name": "sv", "code": "x"})).status_code == 422
+        assert (
+            await c.post(f"/projects/{pid}/locales", json={"name": "sv", "code": "x"})
+        ).status_code == 422
         patched = await c.patch(f"/projects/{pid}/locales/sv", json={"rtl": "true"})
         assert patched.json()["rtl"] is True
         assert (await c.delete(f"/projects/{pid}/locales/sv")).status_code == 204
@@ -82,7 +84,8 @@ async def test_keys_filter_crud_and_delete_by_query() -> None:
         by_ids = (await c.get(base, params={"q": f"ids:{one['id']}"})).json()
         assert [k["id"] for k in by_ids] == [one["id"]]
         created = await c.post(
-            base, json={"name": "checkout.title", "tags": ["shop"], "default_translation_content": "Pay"}
+            base,
+            json={"name": "checkout.title", "tags": ["shop"], "default_translation_content": "Pay"},
         )
         assert created.status_code == 201
         kid = created.json()["id"]
@@ -136,7 +139,9 @@ async def test_translations_lists_crud_and_actions() -> None:
         shown = (await c.get(f"/projects/{pid}/translations/{tid}")).json()
         assert shown["state"] == "unverified"
         flagged = (
-            await c.get(f"/projects/{pid}/translations", params={"q": "unverified:true", "per_page": 100})
+            await c.get(
+                f"/projects/{pid}/translations", params={"q": "unverified:true", "per_page": 100}
+            )
         ).json()
         assert tid in {t["id"] for t in flagged}
 
@@ -202,12 +207,18 @@ async def test_branches_create_merge_compare_and_conflicts() -> None:
         url = f"/projects/{pid}/branches/feat%2Fnew"
         assert (await c.get(url)).json()["state"] == "initialized"
         assert (await c.get(url)).json()["state"] == "success"
-        added = await c.post(f"/projects/{pid}/keys", json={"name": "only.on.branch", "branch": "feat/new"})
+        added = await c.post(
+            f"/projects/{pid}/keys", json={"name": "only.on.branch", "branch": "feat/new"}
+        )
         assert added.status_code == 201
-        main_keys = (await c.get(f"/projects/{pid}/keys", params={"q": "name:only.on.branch"})).json()
+        main_keys = (
+            await c.get(f"/projects/{pid}/keys", params={"q": "name:only.on.branch"})
+        ).json()
         assert main_keys == []
         branch_keys = (
-            await c.get(f"/projects/{pid}/keys", params={"q": "name:only.on.branch", "branch": "feat/new"})
+            await c.get(
+                f"/projects/{pid}/keys", params={"q": "name:only.on.branch", "branch": "feat/new"}
+            )
         ).json()
         assert len(branch_keys) == 1
         diff = (await c.get(f"{url}/compare")).json()
@@ -227,7 +238,9 @@ async def test_branches_create_merge_compare_and_conflicts() -> None:
         assert merged.status_code == 200 and merged.content == b""
         clock.advance(1)
         assert (await c.get(url)).json()["state"] == "merged"
-        main_keys = (await c.get(f"/projects/{pid}/keys", params={"q": "name:only.on.branch"})).json()
+        main_keys = (
+            await c.get(f"/projects/{pid}/keys", params={"q": "name:only.on.branch"})
+        ).json()
         assert len(main_keys) == 1
         renamed = await c.patch(url, json={"name": "feat-done"})
         assert renamed.json()["name"] == "feat-done"
