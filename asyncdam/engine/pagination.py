@@ -274,6 +274,8 @@ class _ItemIterator(Generic[T]):
 
     async def __anext__(self) -> T:
         p = self._p
+        if p._closed:
+            raise StopAsyncIteration
         while True:
             current = p._current
             if current is not None and p._served < len(current.page.items):
@@ -302,6 +304,8 @@ class _PageIterator(Generic[T]):
 
     async def __anext__(self) -> Page[T]:
         p = self._p
+        if p._closed:
+            raise StopAsyncIteration
         current = p._current
         if current is not None and p._served < len(current.page.items):
             # Switching from items to pages mid-page: hand out the rest of that page first.
