@@ -143,7 +143,7 @@ def test_latency_and_jitter_bounds() -> None:
         {"slow_body_ms": math.nan},
     ],
 )
-def test_invalid_config_is_rejected(bad: dict[str, float]) -> None:
+def test_invalid_config_is_rejected(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         tiny_app(FaultConfig(**bad))
 
@@ -157,13 +157,19 @@ async def test_non_http_and_inactive_pass_through() -> None:
     async def inner(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope["type"])
 
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("not expected to be called")
+
+    async def send(message: Any) -> None:
+        raise AssertionError("not expected to be called")
+
     everything = FaultConfig(error_rate=1.0, latency_ms=10_000)
     app = FaultMiddleware(inner, everything)
-    await app({"type": "lifespan"}, None, None)
+    await app({"type": "lifespan"}, receive, send)
     assert seen == ["lifespan"] and app.requests_seen == 0
 
     quiet = FaultMiddleware(inner, FaultConfig())
-    await quiet({"type": "http", "method": "GET"}, None, None)
+    await quiet({"type": "http", "method": "GET"}, receive, send)
     assert seen == ["lifespan", "http"] and quiet.requests_seen == 0
 
 

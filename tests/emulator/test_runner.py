@@ -32,7 +32,7 @@ def test_sync_context_manager_serves_then_stops() -> None:
     app, hits = tiny_app(FaultConfig())
     with EmulatorServer("tiny", app=app) as server:
         assert server.base_url == f"http://127.0.0.1:{server.port}"
-        assert server.port > 0 and server.running
+        assert server.port > 0
         assert httpx.get(server.base_url + "/hello").json() == PAYLOAD
     assert not server.running
     with pytest.raises(httpx.ConnectError):
