@@ -126,9 +126,20 @@ class View:
     # -- records ----------------------------------------------------------------------------
 
     def subdef(self, rec: Record, name: str) -> dict[str, Any]:
-        """One subdefinition with a signed URL and an active permalink."""
-        size, _cls, devices = SUBDEFS[name]
+        """One subdefinition with a signed URL and an active permalink (cached per second)."""
         now = int(time.time())
+        cache = self.store.subdef_cache
+        if cache.get("second") != now:
+            cache.clear()
+            cache["second"] = now
+        key = (rec.databox_id, rec.record_id, name, self.url_ttl, self.host, rec.updated_on)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = self._subdef(rec, name, now)
+        return dict(hit)
+
+    def _subdef(self, rec: Record, name: str, now: int) -> dict[str, Any]:
+        size, _cls, devices = SUBDEFS[name]
         claims: dict[str, Any] = {
             "iat": now,
             "iss": self.store.user.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -160,6 +161,7 @@ class Store:
     generation: int = 0
     search_cache: dict[str, list[Record]] = field(default_factory=dict)
     cache_generation: int = 0
+    subdef_cache: dict[object, Any] = field(default_factory=dict)
 
     def new_record_id(self, databox_id: int) -> int:
         """Allocate the next record_id in a databox."""
