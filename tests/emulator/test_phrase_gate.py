@@ -225,3 +225,23 @@ async def test_unknown_routes_and_bases() -> None:
         assert legacy.status_code == 200
         us = await raw.get("https://api.us.app.phrase.com/v2/projects", params={"per_page": 1})
         assert us.headers["link"].startswith("<https://api.us.app.phrase.com/v2/projects?")
+
+
+async def test_injected_server_errors_carry_no_rate_headers() -> None:
+    app, _ = make_app(faults=FaultConfig(error_rate=1.0))
+    async with client(app) as c:
+        resp = await c.get("/user")
+    assert resp.status_code in (500, 502, 503)
+    assert "x-rate-limit-limit" not in resp.headers
+    assert app.state.stats.in_flight == 0
+
+
+async def test_injected_429_burst_keeps_its_own_headers() -> None:
+    app, clock = make_app(quota=50, faults=FaultConfig(burst_429_rate=1.0))
+    async with client(app) as c:
+        resp = await c.get("/user")
+    assert resp.status_code == 429
+    assert resp.headers["x-rate-limit-limit"] == "50"
+    assert resp.headers["x-rate-limit-remaining"] == "0"
+    assert int(resp.headers["x-rate-limit-reset"]) >= int(clock.now)
+    assert app.state.stats.rate_limited["injected"] == 1

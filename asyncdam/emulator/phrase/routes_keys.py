@@ -93,6 +93,8 @@ def key_filter(data: ProjectData, q: str, locale_ref: str | None) -> KeyTest:
                 tests.append(_updated(match.group(1), stamp.timestamp()))
         else:
             tests.append(_name_has(_unescape(token).lower()))
+    if len(tests) == 1:
+        return tests[0]
     return lambda k: all(test(k) for test in tests)
 
 

@@ -49,6 +49,8 @@ def _filter(data: ProjectData, q: str) -> TrTest:
             tests.append(_key_tagged(data, set(value.split(","))))
         else:
             tests.append(_content_has(token.lower()))
+    if len(tests) == 1:
+        return tests[0]
     return lambda t: all(test(t) for test in tests)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from typing import Any, TypeVar
@@ -76,8 +78,12 @@ def iso(ts: float | None) -> str | None:
     """Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`."""
     if ts is None:
         return None
-    import time
+    return _iso(int(ts))
 
+
+@functools.lru_cache(maxsize=65536)
+def _iso(ts: int) -> str:
+    # Lists render the same few thousand timestamps over and over: format each once.
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
