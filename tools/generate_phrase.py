@@ -269,6 +269,11 @@ def param_kind(spec: Spec, schema: dict[str, Any]) -> tuple[str, str, tuple[str,
     if kind == "boolean":
         return "bool", "bool", ()
     if kind == "array":
+        items = spec.resolve(schema.get("items") or {})
+        if "enum" in items:
+            choices = tuple(str(c) for c in items["enum"])
+            literal = "Literal[" + ", ".join(repr(c) for c in choices) + "]"
+            return "list", f"Sequence[{literal}]", choices
         return "list", "Sequence[str]", ()
     if kind == "object":
         return "object", "Mapping[str, Any]", ()
@@ -322,6 +327,8 @@ class Operation:
                 continue
             where = "query" if p["in"] == "path" else p["in"]
             name = "otp" if p["name"] == "X-PhraseApp-OTP" else py_name(p["name"])
+            if name in template:  # e.g. branch/compare declares `name` in path and query
+                name = f"{where}_{name}"
             required = bool(p.get("required")) or p["in"] == "path"
             self._add(name, p["name"], where, p.get("schema", {}), required)
 
@@ -450,7 +457,8 @@ def render_method(op: Operation, const: str, doc: str) -> list[str]:
         lines.append(f'        """{doc} Writes the bytes to `dest` atomically."""')
         lines.append(f"        return await self._download_to({const}, dest{call_args})")
     else:
-        ret = {"one": model, "many": f"list[{model}]", "none": "None"}[op.result_kind]
+        # A method named `list` shadows the builtin inside the class body.
+        ret = {"one": model, "many": f"builtins.list[{model}]", "none": "None"}[op.result_kind]
         helper = {"one": "_one", "many": "_many", "none": "_none"}[op.result_kind]
         lines.append(f"    async def {op.name}({', '.join(sig)}) -> {ret}:")
         lines.append(f'        """{doc}"""')
@@ -477,10 +485,17 @@ def render_resource(tag: str, attr: str, ops: list[Operation]) -> str:
         body.append("")
         body.extend(render_method(op, const, doc))
     text = "\n".join(body) + "\n"
+    table = ["", "", "OPERATIONS: dict[str, Op] = {"]
+    for op in ops:
+        const = "_" + re.sub(r"[^A-Z0-9]+", "_", op.op_id.upper()).strip("_")
+        table.append(f"    {op.name!r}: {const},")
+    table.append("}")
+    text += "\n".join(table) + "\n"
     # Everything a module might use; ruff's F401 fix drops what this one does not.
     imports = [
         "from __future__ import annotations",
         "",
+        "import builtins",
         "import datetime",
         "import os",
         "from collections.abc import Mapping, Sequence",
@@ -499,7 +514,7 @@ def render_resource(tag: str, attr: str, ops: list[Operation]) -> str:
         "",
         *imports,
         "",
-        f'__all__ = ["{cls}"]',
+        f'__all__ = ["OPERATIONS", "{cls}"]',
         "",
         *consts,
         "",

@@ -109,6 +109,8 @@ def _check(op: Op, p: P, value: Any) -> Any:
         for item in value:
             if not isinstance(item, str):
                 raise InvalidRequestError(f"{where} must contain only strings, got {item!r}")
+            if p.choices and item not in p.choices:
+                raise InvalidRequestError(f"{where}: {item!r} is not one of {', '.join(p.choices)}")
         return list(value)
     if kind == "object":
         if not isinstance(value, Mapping):
@@ -224,7 +226,7 @@ def build_request(op: Op, args: Mapping[str, Any], *, otp: str | None = None) ->
             data.extend(flatten(k, v))
     elif op.body == "json":
         json_body = _json_ready(body)
-    return Request(
+    request = Request(
         method=op.method,
         path=op.path,
         path_params=path,
@@ -235,6 +237,8 @@ def build_request(op: Op, args: Mapping[str, Any], *, otp: str | None = None) ->
         files=[(k, v) for k, v in files] if multipart else None,
         idempotent=op.idempotent,
     )
+    request.rendered_path()  # refuse bad ids (empty, dot segments) now, not at send time
+    return request
 
 
 def decode_one(response: Response, cls: type[T]) -> T:

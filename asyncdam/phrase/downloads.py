@@ -45,7 +45,7 @@ async def download_locale_async(
     created = await phrase.locale_downloads.create(
         project_id, locale_id, file_format=file_format, **options
     )
-    download = await _wait(phrase, project_id, locale_id, created, policy, options.get("branch"))
+    download = await _wait(phrase, project_id, locale_id, created, policy)
     url = download.result.url if download.result is not None else None
     if not url:
         raise DownloadFailed(f"download {download.id} completed without a result URL")
@@ -58,7 +58,6 @@ async def _wait(
     locale_id: str,
     download: models.LocaleDownload,
     policy: Backoff,
-    branch: str | None,
 ) -> models.LocaleDownload:
     started = time.monotonic()
     attempt = 0
@@ -70,9 +69,7 @@ async def _wait(
         if not download.id:
             raise DownloadFailed("the server returned a download without an id")
         try:
-            download = await phrase.locale_downloads.show(
-                project_id, locale_id, download.id, branch=branch
-            )
+            download = await phrase.locale_downloads.show(project_id, locale_id, download.id)
         except Gone as exc:
             raise DownloadExpired(
                 f"async download {download.id} expired (410 Gone); start a new one", cause=exc

@@ -46,7 +46,9 @@ class ResourceBase:
         def decode(response: Response) -> list[T]:
             return decode_many(response, cls)
 
-        return self._client.paginate(request, LinkHeaderStrategy(), decode)
+        location: Any = "json" if op.paged == "body" else "query"
+        strategy = LinkHeaderStrategy(per_page=100, max_per_page=100, location=location)
+        return self._client.paginate(request, strategy, decode)
 
     async def _bytes(self, op: Op, /, **args: Any) -> bytes:
         async with self._stream(op, **args) as response:

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["AccountsResource"]
+__all__ = ["OPERATIONS", "AccountsResource"]
 
 _ACCOUNTS_LIST = Op(
     "accounts/list",
@@ -46,3 +46,9 @@ class AccountsResource(ResourceBase):
     async def show(self, id: str, /, *, otp: str | None = None) -> models.AccountDetails:
         """Call `account/show` (GET)."""
         return await self._one(_ACCOUNT_SHOW, models.AccountDetails, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _ACCOUNTS_LIST,
+    "show": _ACCOUNT_SHOW,
+}

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["AuthorizationsResource"]
+__all__ = ["OPERATIONS", "AuthorizationsResource"]
 
 _AUTHORIZATIONS_LIST = Op(
     "authorizations/list",
@@ -33,7 +34,13 @@ _AUTHORIZATION_CREATE = Op(
     params=(
         P("otp", "X-PhraseApp-OTP", "header", "str"),
         P("note", "note", "body", "str", required=True),
-        P("scopes", "scopes", "body", "list"),
+        P(
+            "scopes",
+            "scopes",
+            "body",
+            "list",
+            choices=("read", "write", "orders.create", "team.manage"),
+        ),
         P("expires_at", "expires_at", "body", "datetime"),
     ),
     body="json",
@@ -57,7 +64,13 @@ _AUTHORIZATION_UPDATE = Op(
         P("id", "id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
         P("note", "note", "body", "str"),
-        P("scopes", "scopes", "body", "list"),
+        P(
+            "scopes",
+            "scopes",
+            "body",
+            "list",
+            choices=("read", "write", "orders.create", "team.manage"),
+        ),
         P("expires_at", "expires_at", "body", "datetime"),
     ),
     body="json",
@@ -89,7 +102,7 @@ class AuthorizationsResource(ResourceBase):
         self,
         *,
         note: str,
-        scopes: Sequence[str] | None = None,
+        scopes: Sequence[Literal["read", "write", "orders.create", "team.manage"]] | None = None,
         expires_at: str | datetime.datetime | None = None,
         otp: str | None = None,
     ) -> models.AuthorizationWithToken:
@@ -113,7 +126,7 @@ class AuthorizationsResource(ResourceBase):
         /,
         *,
         note: str | None = None,
-        scopes: Sequence[str] | None = None,
+        scopes: Sequence[Literal["read", "write", "orders.create", "team.manage"]] | None = None,
         expires_at: str | datetime.datetime | None = None,
         otp: str | None = None,
     ) -> models.Authorization:
@@ -131,3 +144,12 @@ class AuthorizationsResource(ResourceBase):
     async def delete(self, id: str, /, *, otp: str | None = None) -> None:
         """Call `authorization/delete` (DELETE)."""
         await self._none(_AUTHORIZATION_DELETE, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _AUTHORIZATIONS_LIST,
+    "create": _AUTHORIZATION_CREATE,
+    "show": _AUTHORIZATION_SHOW,
+    "update": _AUTHORIZATION_UPDATE,
+    "delete": _AUTHORIZATION_DELETE,
+}

@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["AutomationsResource"]
+__all__ = ["OPERATIONS", "AutomationsResource"]
 
 _AUTOMATIONS_LIST = Op(
     "automations/list",
@@ -38,7 +38,14 @@ _AUTOMATION_CREATE = Op(
         P("trigger", "trigger", "body", "enum", required=True, choices=("schedule", "upload")),
         P("project_ids", "project_ids", "body", "list", required=True),
         P("job_template_id", "job_template_id", "body", "str"),
-        P("status_filters", "status_filters", "body", "list", required=True),
+        P(
+            "status_filters",
+            "status_filters",
+            "body",
+            "list",
+            required=True,
+            choices=("unverified", "untranslated", "ready_for_review"),
+        ),
         P("tags", "tags", "body", "list"),
         P("cron_schedule", "cron_schedule", "body", "str"),
         P("time_zone", "time_zone", "body", "str"),
@@ -73,7 +80,14 @@ _AUTOMATION_UPDATE = Op(
         P("trigger", "trigger", "body", "enum", required=True, choices=("schedule", "upload")),
         P("project_ids", "project_ids", "body", "list", required=True),
         P("job_template_id", "job_template_id", "body", "str"),
-        P("status_filters", "status_filters", "body", "list", required=True),
+        P(
+            "status_filters",
+            "status_filters",
+            "body",
+            "list",
+            required=True,
+            choices=("unverified", "untranslated", "ready_for_review"),
+        ),
         P("tags", "tags", "body", "list"),
         P("cron_schedule", "cron_schedule", "body", "str"),
         P("time_zone", "time_zone", "body", "str"),
@@ -163,7 +177,7 @@ class AutomationsResource(ResourceBase):
         trigger: Literal["schedule", "upload"],
         project_ids: Sequence[str],
         job_template_id: str | None = None,
-        status_filters: Sequence[str],
+        status_filters: Sequence[Literal["unverified", "untranslated", "ready_for_review"]],
         tags: Sequence[str] | None = None,
         cron_schedule: str | None = None,
         time_zone: str | None = None,
@@ -213,7 +227,7 @@ class AutomationsResource(ResourceBase):
         trigger: Literal["schedule", "upload"],
         project_ids: Sequence[str],
         job_template_id: str | None = None,
-        status_filters: Sequence[str],
+        status_filters: Sequence[Literal["unverified", "untranslated", "ready_for_review"]],
         tags: Sequence[str] | None = None,
         cron_schedule: str | None = None,
         time_zone: str | None = None,
@@ -282,3 +296,15 @@ class AutomationsResource(ResourceBase):
         await self._none(
             _AUTOMATION_TRIGGER, account_id=account_id, automation_id=automation_id, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _AUTOMATIONS_LIST,
+    "create": _AUTOMATION_CREATE,
+    "show": _AUTOMATION_SHOW,
+    "update": _AUTOMATION_UPDATE,
+    "delete": _AUTOMATION_DELETE,
+    "activate": _AUTOMATION_ACTIVATE,
+    "deactivate": _AUTOMATION_DEACTIVATE,
+    "trigger": _AUTOMATION_TRIGGER,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["BlacklistedKeysResource"]
+__all__ = ["OPERATIONS", "BlacklistedKeysResource"]
 
 _BLACKLISTED_KEYS_LIST = Op(
     "blacklisted_keys/list",
@@ -133,3 +133,12 @@ class BlacklistedKeysResource(ResourceBase):
     async def delete(self, project_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `blacklisted_key/delete` (DELETE)."""
         await self._none(_BLACKLISTED_KEY_DELETE, project_id=project_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _BLACKLISTED_KEYS_LIST,
+    "create": _BLACKLISTED_KEY_CREATE,
+    "show": _BLACKLISTED_KEY_SHOW,
+    "update": _BLACKLISTED_KEY_UPDATE,
+    "delete": _BLACKLISTED_KEY_DELETE,
+}

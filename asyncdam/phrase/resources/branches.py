@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["BranchesResource"]
+__all__ = ["OPERATIONS", "BranchesResource"]
 
 _BRANCHES_LIST = Op(
     "branches/list",
@@ -108,7 +108,7 @@ _BRANCH_COMPARE = Op(
         P("project_id", "project_id", "path", "str", required=True),
         P("name", "name", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("name", "name", "query", "str"),
+        P("query_name", "name", "query", "str"),
     ),
 )
 
@@ -206,11 +206,22 @@ class BranchesResource(ResourceBase):
         await self._none(_BRANCH_SYNC, project_id=project_id, name=name, strategy=strategy, otp=otp)
 
     async def compare(
-        self, project_id: str, name: str, /, *, otp: str | None = None
+        self,
+        project_id: str,
+        name: str,
+        /,
+        *,
+        query_name: str | None = None,
+        otp: str | None = None,
     ) -> models.BranchComparison:
         """Call `branch/compare` (GET)."""
         return await self._one(
-            _BRANCH_COMPARE, models.BranchComparison, project_id=project_id, name=name, otp=otp
+            _BRANCH_COMPARE,
+            models.BranchComparison,
+            project_id=project_id,
+            name=name,
+            query_name=query_name,
+            otp=otp,
         )
 
     async def create_comparison(
@@ -224,3 +235,16 @@ class BranchesResource(ResourceBase):
             direction=direction,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _BRANCHES_LIST,
+    "create": _BRANCH_CREATE,
+    "show": _BRANCH_SHOW,
+    "update": _BRANCH_UPDATE,
+    "delete": _BRANCH_DELETE,
+    "merge": _BRANCH_MERGE,
+    "sync": _BRANCH_SYNC,
+    "compare": _BRANCH_COMPARE,
+    "create_comparison": _BRANCH_COMPARISON_CREATE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["CommentReactionsResource"]
+__all__ = ["OPERATIONS", "CommentReactionsResource"]
 
 _REACTIONS_LIST = Op(
     "reactions/list",
@@ -165,3 +165,11 @@ class CommentReactionsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _REACTIONS_LIST,
+    "create": _REACTION_CREATE,
+    "show": _REACTION_SHOW,
+    "delete": _REACTION_DELETE,
+}

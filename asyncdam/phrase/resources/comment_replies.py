@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["CommentRepliesResource"]
+__all__ = ["OPERATIONS", "CommentRepliesResource"]
 
 _REPLIES_LIST = Op(
     "replies/list",
@@ -249,3 +249,13 @@ class CommentRepliesResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _REPLIES_LIST,
+    "create": _REPLY_CREATE,
+    "show": _REPLY_SHOW,
+    "delete": _REPLY_DELETE,
+    "mark_as_read": _REPLY_MARK_AS_READ,
+    "mark_as_unread": _REPLY_MARK_AS_UNREAD,
+}

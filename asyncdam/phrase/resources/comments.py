@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["CommentsResource"]
+__all__ = ["OPERATIONS", "CommentsResource"]
 
 _COMMENTS_LIST = Op(
     "comments/list",
@@ -27,7 +27,7 @@ _COMMENTS_LIST = Op(
         P("branch", "branch", "query", "str"),
         P("query", "query", "query", "str"),
         P("locale_ids", "locale_ids", "query", "list"),
-        P("filters", "filters", "query", "list"),
+        P("filters", "filters", "query", "list", choices=("read", "unread")),
         P("order", "order", "query", "enum", choices=("asc", "desc")),
     ),
     paged="query",
@@ -144,7 +144,7 @@ class CommentsResource(ResourceBase):
         branch: str | None = None,
         query: str | None = None,
         locale_ids: Sequence[str] | None = None,
-        filters: Sequence[str] | None = None,
+        filters: Sequence[Literal["read", "unread"]] | None = None,
         order: Literal["asc", "desc"] | None = None,
         otp: str | None = None,
     ) -> Paginator[models.Comment]:
@@ -295,3 +295,15 @@ class CommentsResource(ResourceBase):
         await self._none(
             _COMMENT_MARK_CHECK, project_id=project_id, key_id=key_id, id=id, branch=branch, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _COMMENTS_LIST,
+    "create": _COMMENT_CREATE,
+    "show": _COMMENT_SHOW,
+    "update": _COMMENT_UPDATE,
+    "delete": _COMMENT_DELETE,
+    "mark_as_read": _COMMENT_MARK_READ,
+    "mark_as_unread": _COMMENT_MARK_UNREAD,
+    "is_read": _COMMENT_MARK_CHECK,
+}

@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["CustomMetadataResource"]
+__all__ = ["OPERATIONS", "CustomMetadataResource"]
 
 _CUSTOM_METADATA_PROPERTIES_LIST = Op(
     "custom_metadata_properties/list",
@@ -220,3 +220,12 @@ class CustomMetadataResource(ResourceBase):
     async def delete(self, account_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `custom_metadata_properties/delete` (DELETE)."""
         await self._none(_CUSTOM_METADATA_PROPERTIES_DELETE, account_id=account_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _CUSTOM_METADATA_PROPERTIES_LIST,
+    "create": _CUSTOM_METADATA_PROPERTY_CREATE,
+    "show": _CUSTOM_METADATA_PROPERTY_SHOW,
+    "update": _CUSTOM_METADATA_PROPERTY_UPDATE,
+    "delete": _CUSTOM_METADATA_PROPERTIES_DELETE,
+}

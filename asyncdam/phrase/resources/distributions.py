@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["DistributionsResource"]
+__all__ = ["OPERATIONS", "DistributionsResource"]
 
 _DISTRIBUTIONS_LIST = Op(
     "distributions/list",
@@ -192,3 +192,12 @@ class DistributionsResource(ResourceBase):
     async def delete(self, account_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `distribution/delete` (DELETE)."""
         await self._none(_DISTRIBUTION_DELETE, account_id=account_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _DISTRIBUTIONS_LIST,
+    "create": _DISTRIBUTION_CREATE,
+    "show": _DISTRIBUTION_SHOW,
+    "update": _DISTRIBUTION_UPDATE,
+    "delete": _DISTRIBUTION_DELETE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["DocumentsResource"]
+__all__ = ["OPERATIONS", "DocumentsResource"]
 
 _DOCUMENTS_LIST = Op(
     "documents/list",
@@ -64,3 +64,9 @@ class DocumentsResource(ResourceBase):
     async def delete(self, project_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `document/delete` (DELETE)."""
         await self._none(_DOCUMENT_DELETE, project_id=project_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _DOCUMENTS_LIST,
+    "delete": _DOCUMENT_DELETE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["FigmaAttachmentsResource"]
+__all__ = ["OPERATIONS", "FigmaAttachmentsResource"]
 
 _FIGMA_ATTACHMENTS_LIST = Op(
     "figma_attachments/list",
@@ -157,3 +157,12 @@ class FigmaAttachmentsResource(ResourceBase):
         await self._none(
             _FIGMA_ATTACHMENT_DELETE, project_id=project_id, id=id, branch=branch, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _FIGMA_ATTACHMENTS_LIST,
+    "create": _FIGMA_ATTACHMENT_CREATE,
+    "show": _FIGMA_ATTACHMENT_SHOW,
+    "update": _FIGMA_ATTACHMENT_UPDATE,
+    "delete": _FIGMA_ATTACHMENT_DELETE,
+}

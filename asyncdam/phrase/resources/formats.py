@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["FormatsResource"]
+__all__ = ["OPERATIONS", "FormatsResource"]
 
 _FORMATS_LIST = Op(
     "formats/list",
@@ -21,6 +23,11 @@ _FORMATS_LIST = Op(
 class FormatsResource(ResourceBase):
     """Operations tagged `Formats`."""
 
-    async def list(self) -> list[models.Format]:
+    async def list(self) -> builtins.list[models.Format]:
         """Call `formats/list` (GET)."""
         return await self._many(_FORMATS_LIST, models.Format)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _FORMATS_LIST,
+}

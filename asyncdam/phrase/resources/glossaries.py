@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["GlossariesResource"]
+__all__ = ["OPERATIONS", "GlossariesResource"]
 
 _GLOSSARIES_LIST = Op(
     "glossaries/list",
@@ -153,3 +153,12 @@ class GlossariesResource(ResourceBase):
     async def delete(self, account_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `glossary/delete` (DELETE)."""
         await self._none(_GLOSSARY_DELETE, account_id=account_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _GLOSSARIES_LIST,
+    "create": _GLOSSARY_CREATE,
+    "show": _GLOSSARY_SHOW,
+    "update": _GLOSSARY_UPDATE,
+    "delete": _GLOSSARY_DELETE,
+}

@@ -8,7 +8,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["GlossaryTermTranslationsResource"]
+__all__ = ["OPERATIONS", "GlossaryTermTranslationsResource"]
 
 _GLOSSARY_TERM_TRANSLATION_CREATE = Op(
     "glossary_term_translation/create",
@@ -118,3 +118,10 @@ class GlossaryTermTranslationsResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "create": _GLOSSARY_TERM_TRANSLATION_CREATE,
+    "update": _GLOSSARY_TERM_TRANSLATION_UPDATE,
+    "delete": _GLOSSARY_TERM_TRANSLATION_DELETE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["GlossaryTermsResource"]
+__all__ = ["OPERATIONS", "GlossaryTermsResource"]
 
 _GLOSSARY_TERMS_LIST = Op(
     "glossary_terms/list",
@@ -179,3 +179,12 @@ class GlossaryTermsResource(ResourceBase):
         await self._none(
             _GLOSSARY_TERM_DELETE, account_id=account_id, glossary_id=glossary_id, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _GLOSSARY_TERMS_LIST,
+    "create": _GLOSSARY_TERM_CREATE,
+    "show": _GLOSSARY_TERM_SHOW,
+    "update": _GLOSSARY_TERM_UPDATE,
+    "delete": _GLOSSARY_TERM_DELETE,
+}

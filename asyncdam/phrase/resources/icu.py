@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["IcuResource"]
+__all__ = ["OPERATIONS", "IcuResource"]
 
 _ICU_SKELETON = Op(
     "icu/skeleton",
@@ -56,3 +56,8 @@ class IcuResource(ResourceBase):
             cldr_version=cldr_version,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "skeleton": _ICU_SKELETON,
+}

@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["InvitationsResource"]
+__all__ = ["OPERATIONS", "InvitationsResource"]
 
 _INVITATIONS_LIST = Op(
     "invitations/list",
@@ -237,3 +237,14 @@ class InvitationsResource(ResourceBase):
             locale_ids=locale_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _INVITATIONS_LIST,
+    "create": _INVITATION_CREATE,
+    "show": _INVITATION_SHOW,
+    "update": _INVITATION_UPDATE,
+    "delete": _INVITATION_DELETE,
+    "resend": _INVITATION_RESEND,
+    "update_settings": _INVITATION_UPDATE_SETTINGS,
+}

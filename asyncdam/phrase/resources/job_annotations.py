@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobAnnotationsResource"]
+__all__ = ["OPERATIONS", "JobAnnotationsResource"]
 
 _JOB_ANNOTATIONS_LIST = Op(
     "job_annotations/list",
@@ -99,7 +101,7 @@ class JobAnnotationsResource(ResourceBase):
 
     async def list(
         self, project_id: str, job_id: str, /, *, branch: str | None = None, otp: str | None = None
-    ) -> list[models.JobAnnotation]:
+    ) -> builtins.list[models.JobAnnotation]:
         """Call `job_annotations/list` (GET)."""
         return await self._many(
             _JOB_ANNOTATIONS_LIST,
@@ -162,7 +164,7 @@ class JobAnnotationsResource(ResourceBase):
         *,
         branch: str | None = None,
         otp: str | None = None,
-    ) -> list[models.JobAnnotation]:
+    ) -> builtins.list[models.JobAnnotation]:
         """Call `job_locale_annotations/list` (GET)."""
         return await self._many(
             _JOB_LOCALE_ANNOTATIONS_LIST,
@@ -220,3 +222,13 @@ class JobAnnotationsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _JOB_ANNOTATIONS_LIST,
+    "update": _JOB_ANNOTATION_UPDATE,
+    "delete": _JOB_ANNOTATION_DELETE,
+    "list_for_locale": _JOB_LOCALE_ANNOTATIONS_LIST,
+    "update_for_locale": _JOB_LOCALE_ANNOTATION_UPDATE,
+    "delete_for_locale": _JOB_LOCALE_ANNOTATION_DELETE,
+}

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobCommentsResource"]
+__all__ = ["OPERATIONS", "JobCommentsResource"]
 
 _JOB_COMMENT_SHOW = Op(
     "job_comment/show",
@@ -153,7 +155,7 @@ class JobCommentsResource(ResourceBase):
         branch: str | None = None,
         order: str | None = None,
         otp: str | None = None,
-    ) -> list[models.JobComment]:
+    ) -> builtins.list[models.JobComment]:
         """Call `job_comments/list` (GET)."""
         return await self._many(
             _JOB_COMMENTS_LIST,
@@ -185,3 +187,12 @@ class JobCommentsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "show": _JOB_COMMENT_SHOW,
+    "update": _JOB_COMMENT_UPDATE,
+    "delete": _JOB_COMMENT_DELETE,
+    "list": _JOB_COMMENTS_LIST,
+    "create": _JOB_COMMENT_CREATE,
+}

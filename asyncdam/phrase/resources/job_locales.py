@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobLocalesResource"]
+__all__ = ["OPERATIONS", "JobLocalesResource"]
 
 _JOB_LOCALES_LIST = Op(
     "job_locales/list",
@@ -324,3 +324,15 @@ class JobLocalesResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _JOB_LOCALES_LIST,
+    "create": _JOB_LOCALES_CREATE,
+    "show": _JOB_LOCALE_SHOW,
+    "update": _JOB_LOCALE_UPDATE,
+    "delete": _JOB_LOCALE_DELETE,
+    "complete": _JOB_LOCALE_COMPLETE,
+    "complete_review": _JOB_LOCALE_COMPLETE_REVIEW,
+    "reopen": _JOB_LOCALE_REOPEN,
+}

@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobTemplateLocalesResource"]
+__all__ = ["OPERATIONS", "JobTemplateLocalesResource"]
 
 _JOB_TEMPLATE_LOCALES_LIST = Op(
     "job_template_locales/list",
@@ -218,3 +218,12 @@ class JobTemplateLocalesResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _JOB_TEMPLATE_LOCALES_LIST,
+    "create": _JOB_TEMPLATE_LOCALES_CREATE,
+    "show": _JOB_TEMPLATE_LOCALE_SHOW,
+    "update": _JOB_TEMPLATE_LOCALE_UPDATE,
+    "delete": _JOB_TEMPLATE_LOCALE_DELETE,
+}

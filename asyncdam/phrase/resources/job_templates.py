@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobTemplatesResource"]
+__all__ = ["OPERATIONS", "JobTemplatesResource"]
 
 _JOB_TEMPLATES_LIST = Op(
     "job_templates/list",
@@ -177,3 +177,12 @@ class JobTemplatesResource(ResourceBase):
     ) -> None:
         """Call `job_template/delete` (DELETE)."""
         await self._none(_JOB_TEMPLATE_DELETE, project_id=project_id, id=id, branch=branch, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _JOB_TEMPLATES_LIST,
+    "create": _JOB_TEMPLATE_CREATE,
+    "show": _JOB_TEMPLATES_SHOW,
+    "update": _JOB_TEMPLATE_UPDATE,
+    "delete": _JOB_TEMPLATE_DELETE,
+}

@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["JobsResource"]
+__all__ = ["OPERATIONS", "JobsResource"]
 
 _JOBS_LIST = Op(
     "jobs/list",
@@ -450,3 +450,20 @@ class JobsResource(ResourceBase):
             translation_key_ids=translation_key_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _JOBS_LIST,
+    "create": _JOB_CREATE,
+    "list_for_account": _JOBS_BY_ACCOUNT,
+    "show": _JOB_SHOW,
+    "update": _JOB_UPDATE,
+    "delete": _JOB_DELETE,
+    "start": _JOB_START,
+    "complete": _JOB_COMPLETE,
+    "reopen": _JOB_REOPEN,
+    "lock": _JOB_LOCK,
+    "unlock": _JOB_UNLOCK,
+    "add_keys": _JOB_KEYS_CREATE,
+    "remove_keys": _JOB_KEYS_DELETE,
+}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["KeyFigmaAttachmentsResource"]
+__all__ = ["OPERATIONS", "KeyFigmaAttachmentsResource"]
 
 _FIGMA_ATTACHMENT_ATTACH_TO_KEY = Op(
     "figma_attachment/attach_to_key",
@@ -78,3 +78,9 @@ class KeyFigmaAttachmentsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "attach_to_key": _FIGMA_ATTACHMENT_ATTACH_TO_KEY,
+    "detach_from_key": _FIGMA_ATTACHMENT_DETACH_FROM_KEY,
+}

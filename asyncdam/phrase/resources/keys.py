@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import FileInput, Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["KeysResource"]
+__all__ = ["OPERATIONS", "KeysResource"]
 
 _KEYS_LIST = Op(
     "keys/list",
@@ -517,3 +517,18 @@ class KeysResource(ResourceBase):
             tags=tags,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _KEYS_LIST,
+    "create": _KEY_CREATE,
+    "delete_collection": _KEYS_DELETE_COLLECTION,
+    "search": _KEYS_SEARCH,
+    "show": _KEY_SHOW,
+    "update": _KEY_UPDATE,
+    "delete": _KEY_DELETE,
+    "tag": _KEYS_TAG,
+    "untag": _KEYS_UNTAG,
+    "exclude": _KEYS_EXCLUDE,
+    "include": _KEYS_INCLUDE,
+}

@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["LinkedKeysResource"]
+__all__ = ["OPERATIONS", "LinkedKeysResource"]
 
 _KEY_LINKS_BATCH_DESTROY = Op(
     "key_links/batch_destroy",
@@ -117,3 +117,11 @@ class LinkedKeysResource(ResourceBase):
         await self._none(
             _KEY_LINKS_DESTROY, project_id=project_id, id=id, child_key_id=child_key_id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "batch_delete": _KEY_LINKS_BATCH_DESTROY,
+    "list": _KEY_LINKS_INDEX,
+    "create": _KEY_LINKS_CREATE,
+    "delete": _KEY_LINKS_DESTROY,
+}

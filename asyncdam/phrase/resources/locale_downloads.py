@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["LocaleDownloadsResource"]
+__all__ = ["OPERATIONS", "LocaleDownloadsResource"]
 
 _LOCALE_DOWNLOAD_CREATE = Op(
     "locale_download/create",
@@ -135,3 +135,9 @@ class LocaleDownloadsResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "create": _LOCALE_DOWNLOAD_CREATE,
+    "show": _LOCALE_DOWNLOAD_SHOW,
+}

@@ -15,7 +15,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["LocalesResource"]
+__all__ = ["OPERATIONS", "LocalesResource"]
 
 _ACCOUNT_LOCALES = Op(
     "account/locales",
@@ -480,3 +480,14 @@ class LocalesResource(ResourceBase):
             updated_since=updated_since,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list_for_account": _ACCOUNT_LOCALES,
+    "list": _LOCALES_LIST,
+    "create": _LOCALE_CREATE,
+    "show": _LOCALE_SHOW,
+    "update": _LOCALE_UPDATE,
+    "delete": _LOCALE_DELETE,
+    "download": _LOCALE_DOWNLOAD,
+}

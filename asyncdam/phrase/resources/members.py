@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["MembersResource"]
+__all__ = ["OPERATIONS", "MembersResource"]
 
 _MEMBERS_LIST = Op(
     "members/list",
@@ -164,3 +164,12 @@ class MembersResource(ResourceBase):
             locale_ids=locale_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _MEMBERS_LIST,
+    "show": _MEMBER_SHOW,
+    "update": _MEMBER_UPDATE,
+    "delete": _MEMBER_DELETE,
+    "update_settings": _MEMBER_UPDATE_SETTINGS,
+}

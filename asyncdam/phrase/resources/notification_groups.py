@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["NotificationGroupsResource"]
+__all__ = ["OPERATIONS", "NotificationGroupsResource"]
 
 _NOTIFICATION_GROUPS_LIST = Op(
     "notification_groups/list",
@@ -58,7 +60,7 @@ class NotificationGroupsResource(ResourceBase):
 
     async def mark_all_as_read(
         self, *, otp: str | None = None
-    ) -> list[models.NotificationGroupDetail]:
+    ) -> builtins.list[models.NotificationGroupDetail]:
         """Call `notification_groups/mark_all_as_read` (PATCH)."""
         return await self._many(
             _NOTIFICATION_GROUPS_MARK_ALL_AS_READ, models.NotificationGroupDetail, otp=otp
@@ -71,3 +73,10 @@ class NotificationGroupsResource(ResourceBase):
         return await self._one(
             _NOTIFICATION_GROUPS_MARK_AS_READ, models.NotificationGroupDetail, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _NOTIFICATION_GROUPS_LIST,
+    "mark_all_as_read": _NOTIFICATION_GROUPS_MARK_ALL_AS_READ,
+    "mark_as_read": _NOTIFICATION_GROUPS_MARK_AS_READ,
+}

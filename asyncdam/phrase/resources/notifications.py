@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["NotificationsResource"]
+__all__ = ["OPERATIONS", "NotificationsResource"]
 
 _NOTIFICATIONS_LIST = Op(
     "notifications/list",
@@ -66,10 +68,19 @@ class NotificationsResource(ResourceBase):
             otp=otp,
         )
 
-    async def mark_all_as_read(self, *, otp: str | None = None) -> list[models.Notification]:
+    async def mark_all_as_read(
+        self, *, otp: str | None = None
+    ) -> builtins.list[models.Notification]:
         """Call `notifications/mark_all_as_read` (POST)."""
         return await self._many(_NOTIFICATIONS_MARK_ALL_AS_READ, models.Notification, otp=otp)
 
     async def show(self, id: str, /, *, otp: str | None = None) -> models.Notification:
         """Call `notifications/show` (GET)."""
         return await self._one(_NOTIFICATIONS_SHOW, models.Notification, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _NOTIFICATIONS_LIST,
+    "mark_all_as_read": _NOTIFICATIONS_MARK_ALL_AS_READ,
+    "show": _NOTIFICATIONS_SHOW,
+}

@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["OrdersResource"]
+__all__ = ["OPERATIONS", "OrdersResource"]
 
 _ORDERS_LIST = Op(
     "orders/list",
@@ -199,3 +199,12 @@ class OrdersResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _ORDERS_LIST,
+    "create": _ORDER_CREATE,
+    "show": _ORDER_SHOW,
+    "delete": _ORDER_DELETE,
+    "confirm": _ORDER_CONFIRM,
+}

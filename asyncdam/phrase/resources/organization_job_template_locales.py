@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["OrganizationJobTemplateLocalesResource"]
+__all__ = ["OPERATIONS", "OrganizationJobTemplateLocalesResource"]
 
 _ORGANIZATION_JOB_TEMPLATE_LOCALES_LIST = Op(
     "organization_job_template_locales/list",
@@ -209,3 +209,12 @@ class OrganizationJobTemplateLocalesResource(ResourceBase):
             job_template_locale_id=job_template_locale_id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _ORGANIZATION_JOB_TEMPLATE_LOCALES_LIST,
+    "create": _ORGANIZATION_JOB_TEMPLATE_LOCALES_CREATE,
+    "show": _ORGANIZATION_JOB_TEMPLATE_LOCALE_SHOW,
+    "update": _ORGANIZATION_JOB_TEMPLATE_LOCALE_UPDATE,
+    "delete": _ORGANIZATION_JOB_TEMPLATE_LOCALE_DELETE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["OrganizationJobTemplatesResource"]
+__all__ = ["OPERATIONS", "OrganizationJobTemplatesResource"]
 
 _ORGANIZATION_JOB_TEMPLATES_LIST = Op(
     "organization_job_templates/list",
@@ -157,3 +157,12 @@ class OrganizationJobTemplatesResource(ResourceBase):
     async def delete(self, account_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `organization_job_template/delete` (DELETE)."""
         await self._none(_ORGANIZATION_JOB_TEMPLATE_DELETE, account_id=account_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _ORGANIZATION_JOB_TEMPLATES_LIST,
+    "create": _ORGANIZATION_JOB_TEMPLATE_CREATE,
+    "show": _ORGANIZATION_JOB_TEMPLATES_SHOW,
+    "update": _ORGANIZATION_JOB_TEMPLATE_UPDATE,
+    "delete": _ORGANIZATION_JOB_TEMPLATE_DELETE,
+}

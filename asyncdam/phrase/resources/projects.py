@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import FileInput, Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ProjectsResource"]
+__all__ = ["OPERATIONS", "ProjectsResource"]
 
 _PROJECTS_LIST = Op(
     "projects/list",
@@ -37,7 +37,7 @@ _PROJECTS_LIST = Op(
                 "space_desc",
             ),
         ),
-        P("filters", "filters", "query", "list"),
+        P("filters", "filters", "query", "list", choices=("favorites",)),
         P("q", "q", "query", "str"),
     ),
     paged="query",
@@ -235,7 +235,7 @@ class ProjectsResource(ResourceBase):
             "name_asc", "name_desc", "updated_at_asc", "updated_at_desc", "space_asc", "space_desc"
         ]
         | None = None,
-        filters: Sequence[str] | None = None,
+        filters: Sequence[Literal["favorites"]] | None = None,
         q: str | None = None,
         otp: str | None = None,
     ) -> Paginator[models.Project]:
@@ -418,3 +418,12 @@ class ProjectsResource(ResourceBase):
     async def delete(self, id: str, /, *, otp: str | None = None) -> None:
         """Call `project/delete` (DELETE)."""
         await self._none(_PROJECT_DELETE, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _PROJECTS_LIST,
+    "create": _PROJECT_CREATE,
+    "show": _PROJECT_SHOW,
+    "update": _PROJECT_UPDATE,
+    "delete": _PROJECT_DELETE,
+}

@@ -10,7 +10,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["QualityPerformanceScoreResource"]
+__all__ = ["OPERATIONS", "QualityPerformanceScoreResource"]
 
 _QUALITY_PERFORMANCE_SCORE_LIST = Op(
     "quality_performance_score/list",
@@ -45,3 +45,8 @@ class QualityPerformanceScoreResource(ResourceBase):
             translation_ids=translation_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "score": _QUALITY_PERFORMANCE_SCORE_LIST,
+}

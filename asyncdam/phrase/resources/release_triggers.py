@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ReleaseTriggersResource"]
+__all__ = ["OPERATIONS", "ReleaseTriggersResource"]
 
 _RELEASE_TRIGGERS_LIST = Op(
     "release_triggers/list",
@@ -92,7 +93,7 @@ class ReleaseTriggersResource(ResourceBase):
 
     async def list(
         self, account_id: str, distribution_id: str, /, *, otp: str | None = None
-    ) -> list[models.ReleaseTrigger]:
+    ) -> builtins.list[models.ReleaseTrigger]:
         """Call `release_triggers/list` (GET)."""
         return await self._many(
             _RELEASE_TRIGGERS_LIST,
@@ -190,3 +191,12 @@ class ReleaseTriggersResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _RELEASE_TRIGGERS_LIST,
+    "create": _RELEASE_TRIGGERS_CREATE,
+    "show": _RELEASE_TRIGGERS_SHOW,
+    "update": _RELEASE_TRIGGERS_UPDATE,
+    "delete": _RELEASE_TRIGGERS_DESTROY,
+}

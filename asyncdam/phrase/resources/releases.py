@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ReleasesResource"]
+__all__ = ["OPERATIONS", "ReleasesResource"]
 
 _RELEASES_LIST = Op(
     "releases/list",
@@ -218,3 +218,13 @@ class ReleasesResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _RELEASES_LIST,
+    "create": _RELEASE_CREATE,
+    "show": _RELEASE_SHOW,
+    "update": _RELEASE_UPDATE,
+    "delete": _RELEASE_DELETE,
+    "publish": _RELEASE_PUBLISH,
+}

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["RepoSyncEventsResource"]
+__all__ = ["OPERATIONS", "RepoSyncEventsResource"]
 
 _REPO_SYNC_EVENT_LIST = Op(
     "repo_sync_event/list",
@@ -39,7 +41,7 @@ class RepoSyncEventsResource(ResourceBase):
 
     async def list(
         self, account_id: str, id: str, /, *, otp: str | None = None
-    ) -> list[models.RepoSyncEvent]:
+    ) -> builtins.list[models.RepoSyncEvent]:
         """Call `repo_sync_event/list` (GET)."""
         return await self._many(
             _REPO_SYNC_EVENT_LIST, models.RepoSyncEvent, account_id=account_id, id=id, otp=otp
@@ -57,3 +59,9 @@ class RepoSyncEventsResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _REPO_SYNC_EVENT_LIST,
+    "show": _REPO_SYNC_EVENT_SHOW,
+}

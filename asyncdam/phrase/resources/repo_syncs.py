@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Literal
 
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["RepoSyncsResource"]
+__all__ = ["OPERATIONS", "RepoSyncsResource"]
 
 _REPO_SYNC_LIST = Op(
     "repo_sync/list",
@@ -121,7 +122,9 @@ _REPO_SYNC_ACTIVATE = Op(
 class RepoSyncsResource(ResourceBase):
     """Operations tagged `Repo Syncs`."""
 
-    async def list(self, account_id: str, /, *, otp: str | None = None) -> list[models.RepoSync]:
+    async def list(
+        self, account_id: str, /, *, otp: str | None = None
+    ) -> builtins.list[models.RepoSync]:
         """Call `repo_sync/list` (GET)."""
         return await self._many(_REPO_SYNC_LIST, models.RepoSync, account_id=account_id, otp=otp)
 
@@ -223,3 +226,14 @@ class RepoSyncsResource(ResourceBase):
         return await self._one(
             _REPO_SYNC_ACTIVATE, models.RepoSync, account_id=account_id, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _REPO_SYNC_LIST,
+    "create": _REPO_SYNC_CREATE,
+    "show": _REPO_SYNC_SHOW,
+    "trigger_export": _REPO_SYNC_EXPORT,
+    "trigger_import": _REPO_SYNC_IMPORT,
+    "deactivate": _REPO_SYNC_DEACTIVATE,
+    "activate": _REPO_SYNC_ACTIVATE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ReportsResource"]
+__all__ = ["OPERATIONS", "ReportsResource"]
 
 _REPORT_SHOW = Op(
     "report/show",
@@ -74,3 +74,9 @@ class ReportsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "show": _REPORT_SHOW,
+    "list_locales": _REPORT_LOCALES_LIST,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ScreenshotMarkersResource"]
+__all__ = ["OPERATIONS", "ScreenshotMarkersResource"]
 
 _SCREENSHOT_MARKERS_LIST = Op(
     "screenshot_markers/list",
@@ -192,3 +192,12 @@ class ScreenshotMarkersResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _SCREENSHOT_MARKERS_LIST,
+    "show": _SCREENSHOT_MARKER_SHOW,
+    "create": _SCREENSHOT_MARKER_CREATE,
+    "update": _SCREENSHOT_MARKER_UPDATE,
+    "delete": _SCREENSHOT_MARKER_DELETE,
+}

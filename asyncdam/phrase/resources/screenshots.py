@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import FileInput, Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["ScreenshotsResource"]
+__all__ = ["OPERATIONS", "ScreenshotsResource"]
 
 _SCREENSHOTS_LIST = Op(
     "screenshots/list",
@@ -174,3 +174,12 @@ class ScreenshotsResource(ResourceBase):
     ) -> None:
         """Call `screenshot/delete` (DELETE)."""
         await self._none(_SCREENSHOT_DELETE, project_id=project_id, id=id, branch=branch, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _SCREENSHOTS_LIST,
+    "create": _SCREENSHOT_CREATE,
+    "show": _SCREENSHOT_SHOW,
+    "update": _SCREENSHOT_UPDATE,
+    "delete": _SCREENSHOT_DELETE,
+}

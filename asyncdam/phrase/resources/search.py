@@ -10,7 +10,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["SearchResource"]
+__all__ = ["OPERATIONS", "SearchResource"]
 
 _SEARCH_IN_ACCOUNT = Op(
     "search/in_account",
@@ -58,3 +58,8 @@ class SearchResource(ResourceBase):
             project_ids=project_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "in_account": _SEARCH_IN_ACCOUNT,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["SpacesResource"]
+__all__ = ["OPERATIONS", "SpacesResource"]
 
 _SPACES_LIST = Op(
     "spaces/list",
@@ -188,3 +188,15 @@ class SpacesResource(ResourceBase):
         await self._none(
             _SPACES_PROJECTS_DELETE, account_id=account_id, space_id=space_id, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _SPACES_LIST,
+    "create": _SPACE_CREATE,
+    "show": _SPACE_SHOW,
+    "update": _SPACE_UPDATE,
+    "delete": _SPACE_DELETE,
+    "list_projects": _SPACES_PROJECTS_LIST,
+    "add_project": _SPACES_PROJECTS_CREATE,
+    "remove_project": _SPACES_PROJECTS_DELETE,
+}

@@ -11,7 +11,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["StyleGuidesResource"]
+__all__ = ["OPERATIONS", "StyleGuidesResource"]
 
 _STYLEGUIDES_LIST = Op(
     "styleguides/list",
@@ -315,3 +315,12 @@ class StyleGuidesResource(ResourceBase):
     async def delete(self, project_id: str, id: str, /, *, otp: str | None = None) -> None:
         """Call `styleguide/delete` (DELETE)."""
         await self._none(_STYLEGUIDE_DELETE, project_id=project_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _STYLEGUIDES_LIST,
+    "create": _STYLEGUIDE_CREATE,
+    "show": _STYLEGUIDE_SHOW,
+    "update": _STYLEGUIDE_UPDATE,
+    "delete": _STYLEGUIDE_DELETE,
+}

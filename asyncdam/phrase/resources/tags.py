@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["TagsResource"]
+__all__ = ["OPERATIONS", "TagsResource"]
 
 _TAGS_LIST = Op(
     "tags/list",
@@ -136,3 +136,11 @@ class TagsResource(ResourceBase):
     ) -> None:
         """Call `tag/delete` (DELETE)."""
         await self._none(_TAG_DELETE, project_id=project_id, name=name, branch=branch, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _TAGS_LIST,
+    "create": _TAG_CREATE,
+    "show": _TAG_SHOW,
+    "delete": _TAG_DELETE,
+}

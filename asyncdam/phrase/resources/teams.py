@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["TeamsResource"]
+__all__ = ["OPERATIONS", "TeamsResource"]
 
 _TEAMS_LIST = Op(
     "teams/list",
@@ -237,3 +237,18 @@ class TeamsResource(ResourceBase):
         await self._none(
             _TEAMS_USERS_DELETE, account_id=account_id, team_id=team_id, id=id, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _TEAMS_LIST,
+    "create": _TEAM_CREATE,
+    "show": _TEAM_SHOW,
+    "update": _TEAM_UPDATE,
+    "delete": _TEAM_DELETE,
+    "add_project": _TEAMS_PROJECTS_CREATE,
+    "remove_project": _TEAMS_PROJECTS_DELETE,
+    "add_space": _TEAMS_SPACES_CREATE,
+    "remove_space": _TEAMS_SPACES_DELETE,
+    "add_user": _TEAMS_USERS_CREATE,
+    "remove_user": _TEAMS_USERS_DELETE,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["TranslationsResource"]
+__all__ = ["OPERATIONS", "TranslationsResource"]
 
 _TRANSLATIONS_LIST = Op(
     "translations/list",
@@ -707,3 +707,26 @@ class TranslationsResource(ResourceBase):
             order=order,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _TRANSLATIONS_LIST,
+    "create": _TRANSLATION_CREATE,
+    "list_by_locale": _TRANSLATIONS_BY_LOCALE,
+    "list_by_key": _TRANSLATIONS_BY_KEY,
+    "search": _TRANSLATIONS_SEARCH,
+    "show": _TRANSLATION_SHOW,
+    "update": _TRANSLATION_UPDATE,
+    "verify": _TRANSLATION_VERIFY,
+    "unverify": _TRANSLATION_UNVERIFY,
+    "review": _TRANSLATION_REVIEW,
+    "unreview": _TRANSLATION_UNREVIEW,
+    "exclude": _TRANSLATION_EXCLUDE,
+    "include": _TRANSLATION_INCLUDE,
+    "verify_collection": _TRANSLATIONS_VERIFY_COLLECTION,
+    "unverify_collection": _TRANSLATIONS_UNVERIFY_COLLECTION,
+    "review_collection": _TRANSLATIONS_REVIEW_COLLECTION,
+    "unreview_collection": _TRANSLATIONS_UNREVIEW_COLLECTION,
+    "exclude_collection": _TRANSLATIONS_EXCLUDE_COLLECTION,
+    "include_collection": _TRANSLATIONS_INCLUDE_COLLECTION,
+}

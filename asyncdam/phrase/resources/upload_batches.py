@@ -10,7 +10,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["UploadBatchesResource"]
+__all__ = ["OPERATIONS", "UploadBatchesResource"]
 
 _UPLOAD_BATCHES_CREATE = Op(
     "upload_batches/create",
@@ -50,3 +50,8 @@ class UploadBatchesResource(ResourceBase):
             upload_ids=upload_ids,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "create": _UPLOAD_BATCHES_CREATE,
+}

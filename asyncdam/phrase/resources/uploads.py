@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import FileInput, Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["UploadsResource"]
+__all__ = ["OPERATIONS", "UploadsResource"]
 
 _UPLOAD_CREATE = Op(
     "upload/create",
@@ -172,3 +172,10 @@ class UploadsResource(ResourceBase):
         return await self._one(
             _UPLOAD_SHOW, models.Upload, project_id=project_id, id=id, branch=branch, otp=otp
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "create": _UPLOAD_CREATE,
+    "list": _UPLOADS_LIST,
+    "show": _UPLOAD_SHOW,
+}

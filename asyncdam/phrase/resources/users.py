@@ -8,7 +8,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["UsersResource"]
+__all__ = ["OPERATIONS", "UsersResource"]
 
 _SHOW_USER = Op(
     "show/user",
@@ -24,3 +24,8 @@ class UsersResource(ResourceBase):
     async def show(self, *, otp: str | None = None) -> models.CurrentUser:
         """Call `show/user` (GET)."""
         return await self._one(_SHOW_USER, models.CurrentUser, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "show": _SHOW_USER,
+}

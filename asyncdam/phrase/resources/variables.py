@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["VariablesResource"]
+__all__ = ["OPERATIONS", "VariablesResource"]
 
 _VARIABLES_LIST = Op(
     "variables/list",
@@ -141,3 +141,12 @@ class VariablesResource(ResourceBase):
     async def delete(self, project_id: str, name: str, /, *, otp: str | None = None) -> None:
         """Call `variable/delete` (DELETE)."""
         await self._none(_VARIABLE_DELETE, project_id=project_id, name=name, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _VARIABLES_LIST,
+    "create": _VARIABLE_CREATE,
+    "show": _VARIABLE_SHOW,
+    "update": _VARIABLE_UPDATE,
+    "delete": _VARIABLE_DELETE,
+}

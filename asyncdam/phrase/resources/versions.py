@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["VersionsResource"]
+__all__ = ["OPERATIONS", "VersionsResource"]
 
 _VERSIONS_LIST = Op(
     "versions/list",
@@ -89,3 +89,9 @@ class VersionsResource(ResourceBase):
             branch=branch,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _VERSIONS_LIST,
+    "show": _VERSION_SHOW,
+}

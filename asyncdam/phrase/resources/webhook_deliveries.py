@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["WebhookDeliveriesResource"]
+__all__ = ["OPERATIONS", "WebhookDeliveriesResource"]
 
 _WEBHOOK_DELIVERIES_LIST = Op(
     "webhook_deliveries/list",
@@ -58,7 +60,7 @@ class WebhookDeliveriesResource(ResourceBase):
         *,
         response_status_codes: str | None = None,
         otp: str | None = None,
-    ) -> list[models.WebhookDelivery]:
+    ) -> builtins.list[models.WebhookDelivery]:
         """Call `webhook_deliveries/list` (GET)."""
         return await self._many(
             _WEBHOOK_DELIVERIES_LIST,
@@ -94,3 +96,10 @@ class WebhookDeliveriesResource(ResourceBase):
             id=id,
             otp=otp,
         )
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _WEBHOOK_DELIVERIES_LIST,
+    "show": _WEBHOOK_DELIVERIES_SHOW,
+    "redeliver": _WEBHOOK_DELIVERIES_REDELIVER,
+}

@@ -9,7 +9,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
 
-__all__ = ["WebhooksResource"]
+__all__ = ["OPERATIONS", "WebhooksResource"]
 
 _WEBHOOKS_LIST = Op(
     "webhooks/list",
@@ -182,3 +182,13 @@ class WebhooksResource(ResourceBase):
     async def test(self, project_id: str, id: str, /, *, otp: str | None = None) -> models.Webhook:
         """Call `webhook/test` (POST)."""
         return await self._one(_WEBHOOK_TEST, models.Webhook, project_id=project_id, id=id, otp=otp)
+
+
+OPERATIONS: dict[str, Op] = {
+    "list": _WEBHOOKS_LIST,
+    "create": _WEBHOOK_CREATE,
+    "show": _WEBHOOK_SHOW,
+    "update": _WEBHOOK_UPDATE,
+    "delete": _WEBHOOK_DELETE,
+    "test": _WEBHOOK_TEST,
+}
