@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
@@ -187,23 +189,30 @@ def _text_match(have: str, want: str, mode: str) -> bool:
     return want.casefold() in have.casefold()
 
 
+def _ordered(left: Any, op: str, right: Any) -> bool:
+    if op == "=":
+        return bool(left == right)
+    if op == ">":
+        return bool(left > right)
+    if op == "<":
+        return bool(left < right)
+    if op == ">=":
+        return bool(left >= right)
+    return bool(left <= right)
+
+
 def _compare(have: Any, cond: Condition, kind: str, mode: str) -> bool:
     if cond.op == "!":
         return not _compare(have, Condition("=", cond.value), kind, mode)
     if kind in NUMERIC_KINDS:
-        left, right = _number(have), _number(cond.value)
+        left = have if isinstance(have, int | float) else _number(have)
+        right = _number(cond.value)
         if left is None or right is None:
             return False
         if cond.op == "range":
             upper = _number(cond.upper)
             return upper is not None and right <= left <= upper
-        return {
-            "=": left == right,
-            ">": left > right,
-            "<": left < right,
-            ">=": left >= right,
-            "<=": left <= right,
-        }[cond.op]
+        return _ordered(left, cond.op, right)
     text = "" if have is None else str(have)
     if cond.op == "=":
         if kind == "d":
@@ -211,12 +220,7 @@ def _compare(have: Any, cond: Condition, kind: str, mode: str) -> bool:
         return _text_match(text, cond.value, mode)
     if cond.op == "range":
         return bool(text) and cond.value <= text <= cond.upper
-    return {
-        ">": text > cond.value,
-        "<": text < cond.value,
-        ">=": text >= cond.value,
-        "<=": text <= cond.value,
-    }[cond.op]
+    return _ordered(text, cond.op, cond.value)
 
 
 def _filter_by_match(record: dict[str, Any], name: str, want: str, resolve: Resolver) -> bool:
@@ -225,17 +229,65 @@ def _filter_by_match(record: dict[str, Any], name: str, want: str, resolve: Reso
     return any(_text_match("" if v is None else str(v), want, "wildcard") for v in values)
 
 
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+
+
+_NUMBERS = (int, float)
+
+
+def _numeric_test(cond: Condition) -> Callable[[Any], bool] | None:
+    """A fast predicate for a numeric comparison, or None when the generic path is needed."""
+    right = _number(cond.value)
+    if cond.op not in _OPS or right is None:
+        return None
+    op = _OPS[cond.op]
+    return lambda have: isinstance(have, _NUMBERS) and op(have, right)
+
+
+def compile_filters(query: ListQuery, resolve: Resolver) -> Callable[[dict[str, Any]], bool]:
+    """One predicate for all the query's filters, built once per request."""
+    tests: list[tuple[str, list[Callable[[Any], bool]]]] = []
+    for flt in query.filters:
+        alternatives: list[Callable[[Any], bool]] = []
+        for cond in flt.conditions:
+            fast = _numeric_test(cond) if flt.kind in NUMERIC_KINDS else None
+            if fast is None:
+                fast = partial(_generic, cond=cond, kind=flt.kind, mode=query.text_matching)
+            alternatives.append(fast)
+        tests.append((flt.field, alternatives))
+
+    singles = [(name, alts[0]) for name, alts in tests if len(alts) == 1]
+    multis = [(name, alts) for name, alts in tests if len(alts) > 1]
+    fb_and, fb_or = query.filter_by_and, query.filter_by_or
+
+    def predicate(record: dict[str, Any]) -> bool:
+        for name, test in singles:
+            if not test(record.get(name)):
+                return False
+        for name, alternatives in multis:
+            have = record.get(name)
+            if not any(test(have) for test in alternatives):
+                return False
+        if fb_and and not all(_filter_by_match(record, n, w, resolve) for n, w in fb_and):
+            return False
+        return not fb_or or any(_filter_by_match(record, n, w, resolve) for n, w in fb_or)
+
+    return predicate
+
+
+def _generic(have: Any, *, cond: Condition, kind: str, mode: str) -> bool:
+    return _compare(have, cond, kind, mode)
+
+
 def matches(record: dict[str, Any], query: ListQuery, resolve: Resolver) -> bool:
     """Whether one row passes every filter of the query."""
-    for flt in query.filters:
-        have = record.get(flt.field)
-        if not any(_compare(have, c, flt.kind, query.text_matching) for c in flt.conditions):
-            return False
-    if not all(_filter_by_match(record, n, w, resolve) for n, w in query.filter_by_and):
-        return False
-    return not query.filter_by_or or any(
-        _filter_by_match(record, n, w, resolve) for n, w in query.filter_by_or
-    )
+    return compile_filters(query, resolve)(record)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

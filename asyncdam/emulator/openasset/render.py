@@ -88,15 +88,24 @@ def _album_counts(row: Record, ctx: Ctx) -> None:
     row["my_album"] = int(row.get("user_id") == ctx.caller.user_id)
 
 
-def render_row(spec: NounSpec, record: Record, ctx: Ctx) -> Record:
-    """The public form of one row (before expansions and displayFields)."""
-    out: Record = {}
+def visible_fields(spec: NounSpec, ctx: Ctx) -> list[tuple[str, Any]]:
+    """(name, empty value) of every field this server version shows for this request."""
+    out: list[tuple[str, Any]] = []
+    hero = ctx.flag("withHeroImage")
     for name, field in spec.fields.items():
-        if not field_visible(field, ctx.version):
+        if not field_visible(field, ctx.version) or (name == "hero_image_id" and not hero):
             continue
-        if name == "hero_image_id" and not ctx.flag("withHeroImage"):
-            continue
-        out[name] = record.get(name, "" if field.kind in "stdj" else 0)
+        out.append((name, "" if field.kind in "stdj" else 0))
+    return out
+
+
+def render_row(
+    spec: NounSpec, record: Record, ctx: Ctx, names: list[tuple[str, Any]] | None = None
+) -> Record:
+    """The public form of one row (before expansions and displayFields)."""
+    if names is None:
+        names = visible_fields(spec, ctx)
+    out: Record = {name: record.get(name, empty) for name, empty in names}
     if spec.name == "Albums":
         _album_counts(out, ctx)
     if spec.name in ("Files", "Projects") and ctx.flag("withLocation"):

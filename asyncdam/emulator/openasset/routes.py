@@ -13,13 +13,20 @@ from starlette.responses import Response
 from asyncdam.emulator.openasset import nested, uploads, writes
 from asyncdam.emulator.openasset.auth import Caller
 from asyncdam.emulator.openasset.errors import ApiError, error_response
-from asyncdam.emulator.openasset.query import QueryError, matches, order_rows, page, parse_query
+from asyncdam.emulator.openasset.query import (
+    QueryError,
+    compile_filters,
+    order_rows,
+    page,
+    parse_query,
+)
 from asyncdam.emulator.openasset.render import (
     Ctx,
     json_response,
     list_headers,
     render_row,
     trim,
+    visible_fields,
 )
 from asyncdam.emulator.openasset.schema import NOUNS, V9, NounSpec, field_visible
 from asyncdam.emulator.openasset.seed import VIEWER_USER_ID
@@ -162,10 +169,14 @@ def _renderer(spec: NounSpec, ctx: Ctx) -> Any:
     if raw_display is not None:
         display = tuple(f.strip() for f in raw_display.split(",") if f.strip())
 
+    names = visible_fields(spec, ctx)
+    keep = set(wanted)
+
     def render(row: Record) -> Record:
-        out = render_row(spec, row, ctx)
-        nested.embed(spec.name, out, row["id"], ctx, wanted)
-        return trim(out, display, set(wanted))
+        out = render_row(spec, row, ctx, names)
+        if wanted:
+            nested.embed(spec.name, out, row["id"], ctx, wanted)
+        return trim(out, display, keep)
 
     return render
 
@@ -197,8 +208,9 @@ def list_rows(
     query = parse_query(ctx.params, fields, nested.expansions(spec.name))
     if "alive" in fields and not query.filters_field("alive"):
         rows = [r for r in rows if r.get("alive", 1)]
-    resolve = _resolver(spec, ctx)
-    rows = [r for r in rows if matches(r, query, resolve)]
+    if query.filters or query.filter_by_and or query.filter_by_or:
+        predicate = compile_filters(query, _resolver(spec, ctx))
+        rows = [r for r in rows if predicate(r)]
     if query.order:
         rows = order_rows(rows, query.order)
     shown = page(rows, query)
