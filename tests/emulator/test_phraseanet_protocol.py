@@ -23,6 +23,7 @@ from asyncdam.emulator.phraseanet import (
     EMULATOR_USERNAME,
     create_app,
 )
+from asyncdam.emulator.phraseanet.core import UNHANDLED
 
 TOKEN = "dev-token-123"
 AUTH = {"Authorization": f"OAuth {TOKEN}"}
@@ -252,6 +253,37 @@ async def test_garbage_bodies_never_crash(client: httpx.AsyncClient) -> None:
     assert r.status_code == 405 and meta(r)["error_type"] == "Method Not Allowed"
     r = await client.request("PATCH", "/api/v1/search/", content=b"\xff\xfe", headers=AUTH)
     assert r.status_code == 200 and meta(r)["request"] == "PATCH /api/v1/search/"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/search/?bases[x][y]=1&per_page[]=3&offset_start=abc",
+        "/api/v1/records/1/1/setmetadatas/?metadatas[0]=x",
+        "/api/v1/records/1/1/setstatus/?status[a][b]=1",
+        "/api/v3/search/?page[]=1&cursor[]=x",
+        "/api/v1/feeds/content/?per_page=x&feeds=1",
+        "/api/v1/stories/1/1/addrecords",
+        "/api/v2/baskets/1/records/",
+        "/medias/a.b.c",
+        "/permalink/v1/1/1/document/x.jpg",
+        "/api/v1/%ff%fe/",
+    ],
+)
+async def test_garbage_requests_get_server_answers(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    for body in (b"", b"\x00\xff{[", b"metadatas[=&&&status[4]=1"):
+        headers = {**AUTH, "Content-Type": "application/x-www-form-urlencoded"}
+        r = await client.request(method, path, content=body, headers=headers)
+        ctype = r.headers.get("content-type", "")
+        if ctype == "application/json":
+            doc = r.json()
+            assert doc["meta"]["http_code"] == r.status_code
+            assert doc["meta"]["error_details"] != UNHANDLED
+        else:
+            assert r.status_code in (301, 400, 401, 403, 404), (r.status_code, ctype)
 
 
 # -- OAuth2 (checklist 11) --

@@ -37,6 +37,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 _SCOPE_KEY = "asyncdam.phraseanet"
 _PERMALINK = re.compile(r"^/permalink/v1/(\d+)/(\d+)/([a-z]+)/(?:[^/]*)$")
+#: error_details of a 500 caused by an emulator bug rather than by a modelled server failure.
+UNHANDLED = "Unhandled emulator error"
 _READ_ONLY = ("search/", "searchraw/", "hello/")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -141,7 +143,10 @@ class PhraseanetCore:
 
         request = Request(scope, receive)
         started = time.perf_counter()
-        response = await self._front(request, started, stats, extra_headers)
+        try:
+            response = await self._front(request, started, stats, extra_headers)
+        except Exception:  # never crash the connection: the server's 500 handler answers
+            response = self._error(request, 500, started, UNHANDLED)
         if response is not None:
             await response(scope, receive, counting_send)
             return
@@ -294,7 +299,7 @@ class PhraseanetCore:
         except ApiError as exc:
             status, details = exc.status, exc.details
         except Exception:  # a handler bug must still answer like the server's 500 handler
-            status, details = 500, "An error occurred"
+            status, details = 500, UNHANDLED
         if request.method not in ("GET", "HEAD") and not match.route.template.endswith(_READ_ONLY):
             self.store.generation += 1
         if isinstance(result, Response):
