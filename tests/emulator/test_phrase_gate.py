@@ -245,3 +245,24 @@ async def test_injected_429_burst_keeps_its_own_headers() -> None:
     assert resp.headers["x-rate-limit-remaining"] == "0"
     assert int(resp.headers["x-rate-limit-reset"]) >= int(clock.now)
     assert app.state.stats.rate_limited["injected"] == 1
+
+
+async def test_read_only_token_from_authorizations_gets_403_on_writes() -> None:
+    app, _ = make_app()
+    pw = {"Authorization": basic(USER_EMAIL, TOKEN)}
+    async with client(app, auth=False) as c:
+        made = await c.post("/authorizations", json={"note": "ro", "scopes": ["read"]}, headers=pw)
+        assert made.status_code == 201
+        ro = {"Authorization": f"token {made.json()['token']}"}
+        assert (await c.get("/projects", headers=ro)).status_code == 200
+        denied = await c.post("/projects", json={"name": "x"}, headers=ro)
+        assert denied.status_code == 403
+        assert denied.json() == {"message": "Forbidden"}
+        assert "x-rate-limit-remaining" in denied.headers
+        widened = await c.patch(
+            f"/authorizations/{made.json()['id']}", json={"scopes": ["read", "write"]}, headers=pw
+        )
+        assert widened.json()["scopes"] == ["read", "write"]
+        assert (await c.post("/projects", json={"name": "x"}, headers=ro)).status_code == 201
+        await c.delete(f"/authorizations/{made.json()['id']}", headers=pw)
+        assert (await c.get("/projects", headers=ro)).status_code == 401

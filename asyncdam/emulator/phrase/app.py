@@ -35,7 +35,15 @@ from asyncdam.emulator.phrase.limits import (
 from asyncdam.emulator.phrase.router import Router
 from asyncdam.emulator.phrase.routes_locales import FILES_PREFIX, fetch_download_file
 from asyncdam.emulator.phrase.seed import seed_store
-from asyncdam.emulator.phrase.web import ApiError, Ctx, Reply, dumps, http_date, not_found
+from asyncdam.emulator.phrase.web import (
+    ApiError,
+    Ctx,
+    Reply,
+    dumps,
+    http_date,
+    message,
+    not_found,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,6 +54,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 BASE_PATH = "/v2"
 LEGACY_BASE_PATH = "/api/v2"
 SCOPE_KEY = "asyncdam.phrase"
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 CALLBACK_NAME = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
 log = logging.getLogger("asyncdam.emulator.phrase")
 
@@ -167,6 +176,8 @@ class Dispatcher:
                 reply = fetch_download_file(ctx, info["file"])
                 dl = ctx.state.download_files[info["file"]]
                 return conditional(ctx, reply, 0, dl.completed or 0.0)
+            if ctx.method in WRITE_METHODS and "write" not in info.get("scopes", ("write",)):
+                raise message(403, "Forbidden")
             found = ROUTER.match(ctx.method, info["raw_sub"])
             if found is None:
                 raise not_found()
@@ -252,8 +263,13 @@ class Gate:
             info.update(user="", scheme="")
             await self._free(scope, receive, send, info)
             return
-        who = authenticate(headers, scope.get("query_string", b"").decode("latin-1"),
-                           state.token, state.store.user.id)  # fmt: skip
+        who = authenticate(
+            headers,
+            scope.get("query_string", b"").decode("latin-1"),
+            state.token,
+            state.store.user.id,
+            state.extra_tokens,
+        )
         if isinstance(who, AuthFailure):
             stats.unauthorized += 1
             reply = Reply(status=401, body=dumps({"message": who.message}))
@@ -261,7 +277,7 @@ class Gate:
                 reply.headers["x-phraseapp-otp"] = "required; app"
             await self._plain(send, 401, reply)
             return
-        info.update(user=who.user_id, scheme=who.scheme)
+        info.update(user=who.user_id, scheme=who.scheme, scopes=who.scopes)
         if ua_missing and not state.ua_counts:
             stats.bad_requests += 1
             await self._plain(send, 400, _ua_reply())
@@ -425,6 +441,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     state.download_ttl = 900.0
     state.download_files = {}
     state.authorizations = {}
+    state.extra_tokens = {}
     inner: ASGIApp = Dispatcher(app)
     try:
         from asyncdam.emulator.faults import FaultMiddleware

@@ -200,6 +200,7 @@ def create_authorization(ctx: Ctx) -> Reply:
         "updated_at": iso(ctx.now),
     }
     ctx.state.authorizations[auth["id"]] = auth
+    ctx.state.extra_tokens[auth["hashed_token"]] = frozenset(scopes)
     ctx.store.touch(ctx.now)
     return json_reply({**auth, "token": token}, 201)
 
@@ -213,11 +214,34 @@ def show_authorization(ctx: Ctx) -> Reply:
     return json_reply(_authorization(auth))
 
 
+def update_authorization(ctx: Ctx) -> Reply:
+    """PATCH /authorizations/{id}: note, scopes, expiry."""
+    _password_only(ctx)
+    auth = ctx.state.authorizations.get(ctx.params["id"])
+    if auth is None:
+        raise not_found()
+    args = ctx.json()
+    note = opt_str(args, "note", "Authorization")
+    scopes = str_list(args, "scopes", "Authorization")
+    if scopes is not None:
+        if any(s not in ("read", "write", "orders.create", "team.manage") for s in scopes):
+            raise invalid("Authorization", "scopes", "is invalid")
+        auth["scopes"] = scopes
+        ctx.state.extra_tokens[auth["hashed_token"]] = frozenset(scopes)
+    if note is not None:
+        auth["note"] = note
+    auth["updated_at"] = iso(ctx.now)
+    ctx.store.touch(ctx.now)
+    return json_reply(_authorization(auth))
+
+
 def delete_authorization(ctx: Ctx) -> Reply:
     """DELETE /authorizations/{id}."""
     _password_only(ctx)
-    if ctx.state.authorizations.pop(ctx.params["id"], None) is None:
+    auth = ctx.state.authorizations.pop(ctx.params["id"], None)
+    if auth is None:
         raise not_found()
+    ctx.state.extra_tokens.pop(auth["hashed_token"], None)
     ctx.store.touch(ctx.now)
     return Reply(status=204)
 
@@ -315,6 +339,7 @@ ROUTES: list[RouteSpec] = [
     ("GET", "/authorizations", list_authorizations),
     ("POST", "/authorizations", create_authorization),
     ("GET", "/authorizations/{id}", show_authorization),
+    ("PATCH", "/authorizations/{id}", update_authorization),
     ("DELETE", "/authorizations/{id}", delete_authorization),
     ("POST", "/icu/skeleton", icu_skeleton),
 ]
