@@ -45,7 +45,7 @@ class EmulatorConfig:
     """
 
     seed: int = 0
-    token: str = "test-token"
+    token: str = attrs.field(default="test-token", repr=False)
     quota: int | None = None
     window: float | None = None
     concurrency: int | None = None
