@@ -58,6 +58,8 @@ def coerce_value(name: str, kind: str, raw: Any) -> Any:
             raise ApiError(400, f"Invalid date for field {name}")
         return text
     if kind == "j":
+        if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
+            raise ApiError(400, f"Invalid value for field {name}: expected a list of objects")
         return raw
     if raw is None or isinstance(raw, dict | list):
         raise ApiError(400, f"Invalid value for field {name}")

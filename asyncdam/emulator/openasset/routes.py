@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -32,6 +33,7 @@ from asyncdam.emulator.openasset.schema import NOUNS, V9, NounSpec, field_visibl
 from asyncdam.emulator.openasset.seed import VIEWER_USER_ID
 from asyncdam.emulator.openasset.store import Record
 
+logger = logging.getLogger("asyncdam.emulator.openasset")
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "MERGE", "OPTIONS", "PATCH"]
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "MERGE"})
 ACCESS_LEVELS = [1, 2, 3, 4]
@@ -48,6 +50,10 @@ async def rest(request: Request) -> Response:
         )
     except QueryError as exc:
         return error_response(400, str(exc), as_html=settings.html_errors)
+    except Exception:  # a bug must still answer in the service's error shape
+        logger.exception("OpenAsset emulator failed on %s %s", request.method, request.url.path)
+        request.app.state.stats.internal_errors += 1
+        return error_response(500, "Internal server error", as_html=settings.html_errors)
 
 
 def _module_missing(path: str) -> ApiError:

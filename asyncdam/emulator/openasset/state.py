@@ -56,6 +56,7 @@ class Stats:
     downloads: int = 0
     uploads: int = 0
     bulk_items: int = 0
+    internal_errors: int = 0
     rejected_quota: int = 0
     rejected_concurrency: int = 0
     in_flight: int = 0
