@@ -1,10 +1,16 @@
 """Paginator: items or pages of a listing, in order, with bounded fetch-ahead and resume cursors.
 
-Fetch-ahead never leaves a task running between two `__anext__` calls: when the next page is not
-buffered yet, one call fetches a window of up to `fetch_ahead` pages concurrently inside a task
-group that is entered and exited within that call, then serves later calls from the buffer. So
-a plain `async for ...: break`, an `aclose()` or a cancellation leaves nothing behind, on asyncio
-and on trio alike, and no cancel scope ever straddles a `yield` in the consumer's code.
+Two ways to fetch ahead, both structured (no task outlives the scope that started it):
+
+- plain `async for`: when the next page is not buffered, one `__anext__` call fetches a window of
+  up to `fetch_ahead` pages concurrently in a task group entered and exited within that call, and
+  later calls are served from the buffer. Nothing runs between calls, so `break`, `aclose()` or a
+  cancellation leaves nothing behind, on asyncio and trio alike; the price is that a window is
+  delivered when its slowest page has arrived.
+- `async with paginator:` opens a task group for the block: pages are then fetched in a sliding
+  window in the background (still at most `fetch_ahead` in flight or buffered) while the consumer
+  works; leaving the block cancels whatever is pending. Background tasks never raise (errors are
+  kept and re-raised in order), so the group never injects a cancellation into the consumer.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
+import anyio.abc
 import attrs
 
 from asyncdam.engine.page_strategies import (
@@ -56,14 +63,25 @@ class _Fetched(Generic[T]):
     info: PageInfo
 
 
+@attrs.define(eq=False)
+class _Slot(Generic[T]):
+    """One background fetch in streaming mode."""
+
+    request: Request
+    scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    result: _Fetched[T] | Exception | None = None
+
+
 class Paginator(Generic[T]):
     """An async iterator over the items of a listing; `pages()` gives whole pages.
 
     `fetch` sends one request (the engine's `ServiceClient.send`); `strategy` knows the paging
     style; `decode` turns a page's response into its items. When the page count is known after
     a page, up to `fetch_ahead` pages are requested at once (0 or 1: strictly one at a time),
-    still delivered in order. `cursor` (from `.cursor` of an earlier run) resumes exactly after
-    the last item that run handed out. A paginator is single-use and for one consumer at a time.
+    still delivered in order; inside `async with paginator:` they stream in the background. `cursor`
+    (from `.cursor` of an earlier run) resumes exactly after the last item that run handed out.
+    A paginator is single-use and for one consumer at a time.
     """
 
     def __init__(
@@ -84,6 +102,8 @@ class Paginator(Generic[T]):
         self._fetch_ahead = fetch_ahead
         self._base = request
         self._buffer: dict[int, _Fetched[T] | Exception] = {}
+        self._group: anyio.abc.TaskGroup | None = None
+        self._slots: dict[int, _Slot[T]] = {}
         self._replay: _Fetched[T] | None = None
         self._first: Page[T] | None = None
         self._total: int | None = None
@@ -148,10 +168,35 @@ class Paginator(Generic[T]):
         return fetched.page
 
     async def aclose(self) -> None:
-        """Stop: drop buffered pages. Nothing runs in the background, so nothing needs waiting."""
+        """Stop: drop buffered pages and cancel background fetches (they end with the block)."""
         self._closed = True
         self._buffer.clear()
+        self._drop_slots()
         self._replay = None
+
+    async def __aenter__(self) -> Paginator[T]:
+        """Stream pages in the background for the duration of the block."""
+        if self._group is not None:
+            raise RuntimeError("this paginator is already streaming")
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        group, self._group = self._group, None
+        assert group is not None
+        # Cancel only the fetches' own scopes: cancelling the group's scope could swallow a
+        # cancellation meant for the consumer's enclosing scope.
+        self._drop_slots()
+        try:
+            return await group.__aexit__(*exc_info)
+        except BaseExceptionGroup as group_error:
+            # Fetches never raise, so a group holding just the consumer's own error is noise:
+            # let that error through unwrapped, as if no task group were involved.
+            if len(group_error.exceptions) == 1 and group_error.exceptions[0] is exc_info[1]:
+                return False
+            raise
 
     # -- the in-order page source ---------------------------------------------------------------
 
@@ -192,10 +237,14 @@ class Paginator(Generic[T]):
             self._buffer.clear()
             entry = None
         if entry is None:
-            entry = await self._fetch_window(index, request)
+            if self._group is not None:
+                entry = await self._stream(index, request)
+            else:
+                entry = await self._fetch_window(index, request)
         if isinstance(entry, Exception):
             self._failed = True
             self._buffer.clear()
+            self._drop_slots()
             raise entry
         self._accept(entry)
         return entry
@@ -215,6 +264,7 @@ class Paginator(Generic[T]):
             self._next_request = None
             self._exhausted = True
             self._buffer.clear()
+            self._drop_slots()
         else:
             self._next_request = info.next_request
 
@@ -261,6 +311,62 @@ class Paginator(Generic[T]):
             if isinstance(results[i], Exception):
                 break
         return head
+
+    # -- streaming mode (inside `async with`) ---------------------------------------------------
+
+    async def _stream(self, index: int, request: Request) -> _Fetched[T] | Exception:
+        slot = self._slots.get(index)
+        if slot is not None and not self._same_position(slot.request, request):
+            self._drop_slots()
+            slot = None
+        if slot is None:
+            slot = self._launch(index, request)
+        self._top_up(index, request)
+        await slot.done.wait()
+        del self._slots[index]
+        if slot.result is None:  # cancelled by an earlier page's failure: cannot be reached
+            return await self._load(index, request)
+        return slot.result
+
+    def _launch(self, index: int, request: Request) -> _Slot[T]:
+        assert self._group is not None
+        slot: _Slot[T] = _Slot(request)
+        self._slots[index] = slot
+        self._group.start_soon(self._background, index, slot)
+        return slot
+
+    def _top_up(self, index: int, request: Request) -> None:
+        """Keep up to `fetch_ahead` pages from `index` on in flight or waiting."""
+        if self._fetch_ahead <= 1 or self._last_index is None:
+            return
+        for step in range(1, self._fetch_ahead):
+            ahead_index = index + step
+            if ahead_index > self._last_index:
+                return
+            if ahead_index in self._slots:
+                continue
+            ahead = self._strategy.skip_ahead(request, step)
+            if ahead is None:
+                return
+            self._launch(ahead_index, ahead)
+
+    async def _background(self, index: int, slot: _Slot[T]) -> None:
+        try:
+            with slot.scope:
+                try:
+                    slot.result = await self._load(index, slot.request)
+                except Exception as exc:
+                    slot.result = exc
+                    for later, other in self._slots.items():
+                        if later > index:
+                            other.scope.cancel()
+        finally:
+            slot.done.set()
+
+    def _drop_slots(self) -> None:
+        for slot in self._slots.values():
+            slot.scope.cancel()
+        self._slots.clear()
 
 
 class _ItemIterator(Generic[T]):

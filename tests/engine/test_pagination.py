@@ -92,7 +92,7 @@ class FakeServer:
                 self.blocked.set()
                 await anyio.sleep_forever()
             if self.rng is not None:
-                await anyio.sleep(self.rng.uniform(0.0005, 0.004))
+                await anyio.sleep(self.rng.uniform(0.0002, 0.002))
             else:
                 await anyio.lowlevel.checkpoint()
             if self.fail is not None and self.fail(start):
@@ -315,7 +315,8 @@ async def test_error_surfaces_after_earlier_items(fetch_ahead: int) -> None:
 async def test_resume_after_crash_yields_each_item_once(style: str, fetch_ahead: int) -> None:
     rng = random.Random(hash((style, fetch_ahead)) & 0xFFFF)
     for crash_after in [0, 1, 9, 10, 11, 29, 30, rng.randrange(1, 57), 57]:
-        server = FakeServer(57, style, seed=rng.randrange(1000))
+        # Random delays matter only when pages travel together.
+        server = FakeServer(57, style, seed=rng.randrange(1000) if fetch_ahead else None)
         delivered: list[str] = []
         saved = json.dumps(paginator(server).cursor)
         try:
@@ -397,3 +398,95 @@ async def test_bad_cursors_are_refused(cursor: dict[str, Any]) -> None:
 async def test_negative_fetch_ahead_refused() -> None:
     with pytest.raises(ValueError):
         paginator(FakeServer(1, "offset"), fetch_ahead=-1)
+
+
+# -- streaming mode: `async with paginator:` -----------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["pagination", "page", "offset", "body"])
+async def test_streaming_keeps_order_and_bounds(style: str) -> None:
+    for seed in range(5):
+        server = FakeServer(203, style, seed=seed)
+        got = []
+        async with paginator(server, fetch_ahead=4) as pager:
+            async for item in pager:
+                got.append(item)
+                assert len(pager._slots) <= 4
+        assert got == server.items
+        assert server.max_in_flight == 4
+        assert len(server.requests) == 21
+        assert server.in_flight == 0
+
+
+async def test_streaming_slides_past_a_slow_page() -> None:
+    # Unlike a window, the stream hands out pages 1-3 while page 4 is stuck.
+    server = FakeServer(100, "offset", block=lambda start: start == 40)
+    got: list[str] = []
+    with anyio.move_on_after(5):
+        async with paginator(server, fetch_ahead=4) as pager:
+            async for item in pager:
+                got.append(item)
+                if len(got) == 40:
+                    await server.blocked.wait()
+                    break
+    assert got == server.items[:40]
+    assert server.in_flight == 0
+    assert server.cancelled >= 1
+
+
+async def test_streaming_cancellation_from_outside() -> None:
+    server = FakeServer(100, "offset", block=lambda start: start == 40)
+    got: list[str] = []
+    reached = anyio.Event()
+
+    async def consume() -> None:
+        async with paginator(server, fetch_ahead=4) as pager:
+            async for item in pager:
+                got.append(item)
+                if len(got) == 40:
+                    reached.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await server.blocked.wait()
+        await reached.wait()
+        await anyio.sleep(0.002)
+        group.cancel_scope.cancel()
+    assert got == server.items[:40]
+    assert server.in_flight == 0
+
+
+async def test_streaming_error_surfaces_in_order() -> None:
+    server = FakeServer(100, "offset", seed=6, fail=lambda start: start == 30)
+    got: list[str] = []
+    with pytest.raises(ServerError):
+        async with paginator(server, fetch_ahead=3) as pager:
+            async for item in pager:
+                got.append(item)
+    assert got == server.items[:30]
+    assert server.in_flight == 0
+
+
+async def test_streaming_resume_after_crash() -> None:
+    for crash_after in (5, 33, 70):
+        server = FakeServer(96, "pagination", seed=crash_after)
+        delivered: list[str] = []
+        saved: dict[str, Any] = {}
+        with pytest.raises(RuntimeError):
+            async with paginator(server, fetch_ahead=3) as pager:
+                async for item in pager:
+                    if len(delivered) == crash_after:
+                        raise RuntimeError("crash")
+                    delivered.append(item)
+                    saved = json.loads(json.dumps(pager.cursor))
+        async with paginator(server, fetch_ahead=3, cursor=saved) as resumed:
+            delivered += [item async for item in resumed]
+        assert delivered == server.items
+
+
+async def test_streaming_twice_is_refused() -> None:
+    pager = paginator(FakeServer(5, "offset"))
+    async with pager:
+        with pytest.raises(RuntimeError):
+            async with pager:
+                pass
