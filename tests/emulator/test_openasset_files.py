@@ -37,13 +37,15 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 def _plain_category(app: Starlette) -> int:
     return next(
-        c["id"] for c in app.state.store.table("Categories").values() if not c["projects_category"]
+        int(c["id"])
+        for c in app.state.store.table("Categories").values()
+        if not c["projects_category"]
     )
 
 
 def _project_category(app: Starlette) -> int:
     return next(
-        c["id"] for c in app.state.store.table("Categories").values() if c["projects_category"]
+        int(c["id"]) for c in app.state.store.table("Categories").values() if c["projects_category"]
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -108,7 +109,7 @@ def test_parse_order_and_paging() -> None:
 
 def test_filter_operators() -> None:
     fields = NOUNS["Files"].fields
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": i, "rank": i % 5, "caption": f"Photo {i}", "updated": f"2020010{i % 9}000000"}
         for i in range(1, 30)
     ]
