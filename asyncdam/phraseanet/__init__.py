@@ -1,0 +1,29 @@
+"""The Phraseanet adapter: `asyncdam.Phraseanet(base_url, token=... | oauth=PasswordGrant(...))`.
+
+Resource groups: `records`, `stories`, `databoxes`, `collections`, `baskets`, `feeds`,
+`quarantine`, `me`, `uploads`, `downloads`. OAuth2 helpers: `password_grant`, `authorize_url`,
+`exchange_code`. Errors specific to Phraseanet: `InvalidToken`, `PermissionDenied`,
+`OAuthRequestError` (see `asyncdam.phraseanet.errors`).
+"""
+
+from asyncdam.phraseanet.client import Phraseanet
+from asyncdam.phraseanet.errors import InvalidToken, OAuthRequestError, PermissionDenied
+from asyncdam.phraseanet.oauth import (
+    PasswordGrant,
+    TokenGrant,
+    authorize_url,
+    exchange_code,
+    password_grant,
+)
+
+__all__ = [
+    "InvalidToken",
+    "OAuthRequestError",
+    "PasswordGrant",
+    "PermissionDenied",
+    "Phraseanet",
+    "TokenGrant",
+    "authorize_url",
+    "exchange_code",
+    "password_grant",
+]

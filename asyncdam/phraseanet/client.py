@@ -1,0 +1,89 @@
+"""`Phraseanet`: the public client for the Phraseanet API (v1, with v2/v3 where they add)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.request import Request
+from asyncdam.engine.service import ServiceBase
+from asyncdam.engine.session import Engine
+from asyncdam.phraseanet.baskets import Baskets
+from asyncdam.phraseanet.databoxes import Collections, Databoxes
+from asyncdam.phraseanet.dialect import PhraseanetDialect, install_root, user_agent
+from asyncdam.phraseanet.envelope import payload_dict
+from asyncdam.phraseanet.feeds import Feeds
+from asyncdam.phraseanet.me import Me
+from asyncdam.phraseanet.oauth import TOKEN_PATH, OAuthTokenAuth, PasswordGrant, PasswordGrantAuth
+from asyncdam.phraseanet.quarantine import Quarantine
+from asyncdam.phraseanet.records import Records
+from asyncdam.phraseanet.stories import Stories
+from asyncdam.phraseanet.uploads import Downloads, Uploads
+
+__all__ = ["Phraseanet"]
+
+
+class Phraseanet(ServiceBase):
+    """Async client: `async with Phraseanet("https://dam.example.org", token=...) as pn:`.
+
+    `base_url` is the install (`https://host`, `https://host/api/` and `.../api/v1/` all work).
+    Credentials: `token=` (developer or OAuth token) or `oauth=PasswordGrant(...)` (fetched on
+    first use); either way sent as `Authorization: OAuth <token>`. Phraseanet has no documented
+    rate limit: only `concurrency` requests run at once per host (default 2).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        oauth: PasswordGrant | None = None,
+        engine: Engine | None = None,
+        concurrency: int = 2,
+        allow_insecure_http: bool = False,
+        **engine_options: Any,
+    ) -> None:
+        root = install_root(base_url, allow_insecure_http=allow_insecure_http)
+        auth: OAuthTokenAuth | PasswordGrantAuth
+        if (token is None) == (oauth is None):
+            raise ConfigurationError("Phraseanet needs exactly one of token= or oauth=")
+        if token is not None:
+            auth = OAuthTokenAuth(token)
+        elif isinstance(oauth, PasswordGrant):
+            auth = PasswordGrantAuth(oauth, root.join(TOKEN_PATH))
+        else:
+            raise ConfigurationError("oauth= takes a PasswordGrant")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigurationError("concurrency must be a positive integer")
+        dialect = PhraseanetDialect(
+            name="phraseanet",
+            base_url=root.join("api/"),
+            auth=auth,
+            default_headers={"User-Agent": user_agent(), "Accept": "application/json"},
+            credential_id=auth.credential_id,
+            concurrency=concurrency,
+            initial_rate=None,
+        )
+        super().__init__(dialect, engine, **engine_options)
+        self.root: httpx.URL = root
+        client = self._client
+        self.records = Records(client, root)
+        self.stories = Stories(client, root)
+        self.databoxes = Databoxes(client, root)
+        self.collections = Collections(client, root)
+        self.baskets = Baskets(client, root)
+        self.feeds = Feeds(client, root)
+        self.quarantine = Quarantine(client, root)
+        self.me = Me(client, root)
+        self.uploads = Uploads(client, root)
+        self.downloads = Downloads(client, root)
+
+    def __repr__(self) -> str:
+        return f"Phraseanet(base_url={str(self.root)!r}, auth={self.dialect.auth!r})"
+
+    async def api_info(self) -> dict[str, Any]:
+        """`GET /api/` (no token needed): name, type and the versions the server offers."""
+        request = Request(method="GET", path="", authenticated=False, cacheable=False)
+        return payload_dict(await self._client.send(request))

@@ -1,0 +1,75 @@
+"""`pn.databoxes` and `pn.collections`: structures (collections, status bits, fields, terms)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from asyncdam.phraseanet import models as m
+from asyncdam.phraseanet.params import checked, req_id
+from asyncdam.phraseanet.resource import ResourceGroup
+
+__all__ = ["Databoxes"]
+
+D = "v1/databoxes/{databox_id}/"
+
+
+def _d(databox_id: object) -> dict[str, int]:
+    return {"databox_id": req_id(databox_id, "databox_id")}
+
+
+class Databoxes(ResourceGroup):
+    """Databoxes; collections/structures are id-keyed objects on current servers, lists on old."""
+
+    async def list(self) -> builtins.list[m.Databox]:
+        """`GET /api/v1/databoxes/list/`: every mounted databox."""
+        return await self._many(self._request("GET", "v1/databoxes/list/"), "databoxes", m.Databox)
+
+    @checked
+    async def collections(self, databox_id: int) -> builtins.list[m.Collection]:
+        """`GET .../collections/`: the databox's collections."""
+        request = self._request("GET", D + "collections/", _d(databox_id))
+        return await self._many(request, "collections", m.Collection)
+
+    @checked
+    async def status(self, databox_id: int) -> builtins.list[m.StatusBitDefinition]:
+        """`GET .../status/`: the defined status bits (needs the structure right)."""
+        request = self._request("GET", D + "status/", _d(databox_id))
+        return await self._many(request, "status", m.StatusBitDefinition)
+
+    @checked
+    async def metadatas(self, databox_id: int) -> builtins.list[m.MetadataField]:
+        """`GET .../metadatas/`: the document structure (needs the structure right)."""
+        request = self._request("GET", D + "metadatas/", _d(databox_id))
+        return await self._many(request, "document_metadatas", m.MetadataField)
+
+    @checked
+    async def terms_of_use(self, databox_id: int) -> builtins.list[m.TermsOfUse]:
+        """`GET .../termsOfUse/`: terms per locale."""
+        request = self._request("GET", D + "termsOfUse/", _d(databox_id))
+        return await self._many(request, "termsOfUse", m.TermsOfUse)
+
+    @checked
+    async def subdefs_v3(self, databox_id: int | None = None) -> dict[str, Any]:
+        """`GET /api/v3/databoxes[/{d}]/subdefs/`: subdef definitions keyed by databox id."""
+        if databox_id is None:
+            request = self._request("GET", "v3/databoxes/subdefs/")
+        else:
+            request = self._request("GET", "v3/databoxes/{databox_id}/subdefs/", _d(databox_id))
+        value = (await self._payload(request)).get("databoxes", {})
+        if isinstance(value, list):
+            # Older shape or PHP's empty array: re-key by databox_id.
+            return {str(v.get("databox_id")): v for v in value if isinstance(v, dict)}
+        return dict(value) if isinstance(value, dict) else {}
+
+
+class Collections(ResourceGroup):
+    """Collections by global `base_id`."""
+
+    @checked
+    async def get(self, base_id: int) -> m.Collection:
+        """`GET /api/v1/collections/{base_id}/`."""
+        request = self._request(
+            "GET", "v1/collections/{base_id}/", {"base_id": req_id(base_id, "base_id")}
+        )
+        return await self._one(request, "collection", m.Collection)

@@ -1,0 +1,74 @@
+"""`pn.quarantine`: files held back by collection checks; v2 accept, deny and empty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.request import Response
+from asyncdam.phraseanet import models as m
+from asyncdam.phraseanet.converter import structure_list
+from asyncdam.phraseanet.envelope import payload_dict
+from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
+from asyncdam.phraseanet.params import checked, form, opt_int, req_id
+from asyncdam.phraseanet.resource import ResourceGroup
+
+__all__ = ["Quarantine"]
+
+MAX_PER_PAGE = 1000  # the server clamps to 1..1000
+
+
+def _item(item_id: object) -> dict[str, int]:
+    return {"item_id": req_id(item_id, "item_id")}
+
+
+class Quarantine(ResourceGroup):
+    """The user's quarantine items."""
+
+    def _decode(self, response: Response) -> list[m.QuarantineItem]:
+        items = payload_dict(response).get("quarantine_items", [])
+        return structure_list(self._absolute(items), m.QuarantineItem, what="quarantine_items")
+
+    @checked
+    def list(
+        self,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        offset_start: int = 0,
+        cursor: dict[str, Any] | None = None,
+    ) -> Paginator[m.QuarantineItem]:
+        """`GET /api/v1/quarantine/list/`: no total is sent, so pages are fetched one by one."""
+        size = opt_int(per_page, "per_page", low=1, high=MAX_PER_PAGE) or MAX_PER_PAGE
+        start = opt_int(offset_start, "offset_start", low=0) or 0
+        request = self._request(
+            "GET", "v1/quarantine/list/", query=form({"offset_start": start, "per_page": size})
+        )
+        strategy = PhraseanetOffsetStrategy(
+            name="phraseanet-quarantine", size=size, total=None, window=None, location="query"
+        )
+        return self._client.paginate(request, strategy, self._decode, fetch_ahead=1, cursor=cursor)
+
+    @checked
+    async def get(self, item_id: int) -> m.QuarantineItem:
+        """`GET /api/v1/quarantine/item/{id}/`."""
+        request = self._request("GET", "v1/quarantine/item/{item_id}/", _item(item_id))
+        return await self._one(request, "quarantine_item", m.QuarantineItem)
+
+    @checked
+    async def accept(self, item_id: int) -> dict[str, Any]:
+        """v2 `POST /api/v2/quarantine/item/{id}/add/`: make it a record (`result.record_id`)."""
+        request = self._request("POST", "v2/quarantine/item/{item_id}/add/", _item(item_id))
+        return await self._payload(request)
+
+    @checked
+    async def deny(self, item_id: int) -> dict[str, Any]:
+        """v2 `DELETE /api/v2/quarantine/item/{id}/`: drop the file."""
+        request = self._request("DELETE", "v2/quarantine/item/{item_id}/", _item(item_id))
+        return await self._payload(request)
+
+    @checked
+    async def empty(self, *, max: int | None = None) -> dict[str, Any]:
+        """v2 `DELETE /api/v2/quarantine/`: drop up to `max` items (all when None)."""
+        query = form({"max": opt_int(max, "max", low=1)})
+        request = self._request("DELETE", "v2/quarantine/", query=query)
+        return await self._payload(request)

@@ -1,0 +1,532 @@
+"""`pn.records`: search, read, edit, move, delete and upload records (v1, plus v2/v3 additions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Literal
+
+from asyncdam.engine.errors import InvalidRequestError
+from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.request import Files
+from asyncdam.phraseanet import models as m
+from asyncdam.phraseanet.converter import structure, structure_list
+from asyncdam.phraseanet.envelope import payload_dict
+from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
+from asyncdam.phraseanet.params import (
+    checked,
+    form,
+    id_list,
+    opt_bool01,
+    opt_int,
+    opt_str,
+    req_id,
+    req_str,
+    str_list,
+)
+from asyncdam.phraseanet.search import (
+    SearchMixin,
+    _status,
+    _total_v3,
+    search_fields,
+    v3_paging,
+)
+
+__all__ = ["FileInput", "Records"]
+
+R = "v1/records/{databox_id}/{record_id}/"
+FileInput = bytes | IO[bytes] | tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
+DateLike = dt.date | str | None
+
+
+def file_part(file: object, name: str = "file") -> Files:
+    """A multipart `file` part from bytes, a binary file object or `(filename, content[, type])`."""
+    if isinstance(file, bytes):
+        return [(name, ("upload.bin", file))]
+    if isinstance(file, tuple) and len(file) in (2, 3) and isinstance(file[0], str):
+        if not isinstance(file[1], bytes) and not hasattr(file[1], "read"):
+            raise InvalidRequestError(f"{name}: content must be bytes or a binary file")
+        return [(name, file)]
+    if hasattr(file, "read"):
+        filename = str(getattr(file, "name", "upload.bin")).replace("\\", "/").rsplit("/", 1)[-1]
+        return [(name, (filename, file))]
+    raise InvalidRequestError(f"{name} must be bytes, a binary file or (filename, content)")
+
+
+def _metadata_updates(value: object) -> list[dict[str, str | int]]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+        raise InvalidRequestError("metadatas must be a non-empty list of mappings")
+    out = []
+    for n, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise InvalidRequestError(f"metadatas[{n}] must be a mapping")
+        unknown = set(item) - {"meta_struct_id", "meta_id", "value"}
+        if unknown:
+            raise InvalidRequestError(f"metadatas[{n}]: unknown keys {sorted(unknown)}")
+        meta_id = item.get("meta_id")
+        out.append(
+            {
+                "meta_struct_id": req_id(
+                    item.get("meta_struct_id"), f"metadatas[{n}].meta_struct_id"
+                ),
+                # An empty meta_id adds a value; an empty value deletes the one named by meta_id.
+                "meta_id": "" if meta_id is None else req_id(meta_id, f"metadatas[{n}].meta_id"),
+                "value": req_str(item.get("value", ""), f"metadatas[{n}].value", allow_empty=True),
+            }
+        )
+    return out
+
+
+def _ids(databox_id: object, record_id: object) -> dict[str, int]:
+    return {
+        "databox_id": req_id(databox_id, "databox_id"),
+        "record_id": req_id(record_id, "record_id"),
+    }
+
+
+class Records(SearchMixin):
+    """Records: `search()` pages through every hit; the rest address `(databox_id, record_id)`."""
+
+    @checked
+    def search(
+        self,
+        query: str = "",
+        *,
+        bases: Sequence[int] | None = None,
+        record_type: str | None = None,
+        sort: str | None = None,
+        ord: Literal["asc", "desc"] | None = None,
+        date_field: Sequence[str] | None = None,
+        date_min: DateLike = None,
+        date_max: DateLike = None,
+        status: Mapping[int, bool] | None = None,
+        fields: Sequence[str] | None = None,
+        stemme: bool | None = None,
+        truncation: bool | None = None,
+        subdef_url_ttl: int | None = None,
+        per_page: int = 100,
+        offset_start: int = 0,
+        extended: bool = False,
+        fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Paginator[m.Record]:
+        """Every matching record, each once, in the server's order (`POST /api/v1/search/`).
+
+        Stories are searched with `pn.stories.search()`. `sort="random"` is refused here (each
+        page would be reshuffled); `search_page()` takes it.
+        """
+        filters = search_fields(
+            query=query,
+            bases=bases,
+            record_type=record_type,
+            sort=sort,
+            ord=ord,
+            date_field=date_field,
+            date_min=date_min,
+            date_max=date_max,
+            status=status,
+            fields=fields,
+            stemme=stemme,
+            truncation=truncation,
+        )
+        return self._search_pages(
+            "v1/search/",
+            filters,
+            stories=False,
+            per_page=per_page,
+            offset_start=offset_start,
+            subdef_url_ttl=subdef_url_ttl,
+            extended=extended,
+            decode=self._decode_v1("records", m.Record),
+            fetch_ahead=fetch_ahead,
+            cursor=cursor,
+        )
+
+    @checked
+    async def search_page(
+        self,
+        query: str = "",
+        *,
+        bases: Sequence[int] | None = None,
+        search_type: Literal[0, 1] = 0,
+        record_type: str | None = None,
+        sort: str | None = None,
+        ord: Literal["asc", "desc"] | None = None,
+        date_field: Sequence[str] | None = None,
+        date_min: DateLike = None,
+        date_max: DateLike = None,
+        status: Mapping[int, bool] | None = None,
+        fields: Sequence[str] | None = None,
+        stemme: bool | None = None,
+        truncation: bool | None = None,
+        per_page: int = 10,
+        offset_start: int = 0,
+        extended: bool = False,
+    ) -> m.SearchPage:
+        """One page of `/api/v1/search/` with its counters, facets and suggestions."""
+        if search_type not in (0, 1):
+            raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
+        filters = search_fields(
+            query=query,
+            bases=bases,
+            record_type=record_type,
+            sort=sort,
+            ord=ord,
+            date_field=date_field,
+            date_min=date_min,
+            date_max=date_max,
+            status=status,
+            fields=fields,
+            stemme=stemme,
+            truncation=truncation,
+        )
+        filters["search_type"] = search_type
+        filters["offset_start"] = opt_int(offset_start, "offset_start", low=0)
+        filters["per_page"] = opt_int(per_page, "per_page", low=1)
+        request = self._request(
+            "POST", "v1/search/", data=form(filters), extended=extended, idempotent=True
+        )
+        body = self._absolute(await self._payload(request))
+        results = body.pop("results", None)
+        if isinstance(results, dict):
+            body["records"] = results.get("records", [])
+            body["stories"] = results.get("stories", [])
+        return structure(body, m.SearchPage, what="search page")
+
+    @checked
+    def search_light(
+        self,
+        query: str = "",
+        *,
+        bases: Sequence[int] | None = None,
+        search_type: Literal[0, 1] = 0,
+        record_type: str | None = None,
+        sort: str | None = None,
+        ord: Literal["asc", "desc"] | None = None,
+        date_field: Sequence[str] | None = None,
+        date_min: DateLike = None,
+        date_max: DateLike = None,
+        status: Mapping[int, bool] | None = None,
+        fields: Sequence[str] | None = None,
+        per_page: int = 100,
+        offset_start: int = 0,
+        fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Paginator[m.LightResult]:
+        """v2 `/search/`: ids, collection and `version` (update time) only, for sync jobs."""
+        if search_type not in (0, 1):
+            raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
+        filters = search_fields(
+            query=query,
+            bases=bases,
+            record_type=record_type,
+            sort=sort,
+            ord=ord,
+            date_field=date_field,
+            date_min=date_min,
+            date_max=date_max,
+            status=status,
+            fields=fields,
+            stemme=None,
+            truncation=None,
+        )
+
+        def decode(response: Any) -> list[m.LightResult]:
+            results = payload_dict(response).get("results", [])
+            return structure_list(results, m.LightResult, what="results")
+
+        return self._search_pages(
+            "v2/search/",
+            filters,
+            stories=search_type == 1,
+            per_page=per_page,
+            offset_start=offset_start,
+            subdef_url_ttl=None,
+            extended=False,
+            decode=decode,
+            fetch_ahead=fetch_ahead,
+            cursor=cursor,
+        )
+
+    @checked
+    def search_v3(
+        self,
+        query: str = "",
+        *,
+        bases: Sequence[int] | None = None,
+        search_type: Literal[0, 1] = 0,
+        include: Sequence[str] | None = None,
+        story_children_limit: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Paginator[m.Record]:
+        """v3 `/search/` by offset/limit (limit 1-100, checked here: the server 500s otherwise).
+
+        With `search_type=1` the items are stories in the v3 record shape (children counters).
+        """
+        if search_type not in (0, 1):
+            raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
+        if not isinstance(query, str):
+            raise InvalidRequestError("query must be a string")
+        paging = v3_paging(page=None, per_page=None, offset=offset, limit=limit, cursor=None)
+        limit = limit or 100
+        fields = {
+            "query": query,
+            "bases": id_list(bases, "bases"),
+            "search_type": search_type,
+            "include": str_list(include, "include"),
+            "story_children_limit": opt_int(
+                story_children_limit, "story_children_limit", low=0, high=10
+            ),
+            "offset": paging["offset"] or 0,
+            "limit": limit,
+        }
+        request = self._request("POST", "v3/search/", data=form(fields), idempotent=True)
+        key = "stories" if search_type == 1 else "records"
+
+        def decode(response: Any) -> list[m.Record]:
+            results = payload_dict(response).get("results", {})
+            items = results.get(key, []) if isinstance(results, dict) else []
+            return structure_list(self._absolute(items), m.Record, what=f"results.{key}")
+
+        strategy = PhraseanetOffsetStrategy(
+            name="phraseanet-v3",
+            offset_param="offset",
+            size_param="limit",
+            size=limit,
+            total=_total_v3,
+        )
+        return self._client.paginate(
+            request, strategy, decode, fetch_ahead=fetch_ahead, cursor=cursor
+        )
+
+    # -- one record -------------------------------------------------------------------------
+
+    @checked
+    async def get(
+        self,
+        databox_id: int,
+        record_id: int,
+        *,
+        subdef_url_ttl: int | None = None,
+        extended: bool = False,
+    ) -> m.Record:
+        """`GET /api/v1/records/{d}/{r}/` (extended adds subdefs, metadata, status, caption)."""
+        ttl = opt_int(subdef_url_ttl, "subdef_url_ttl", low=-1)
+        query = [("subdef_url_ttl", str(ttl))] if ttl is not None else None
+        request = self._request(
+            "GET", R, _ids(databox_id, record_id), query=query, extended=extended
+        )
+        return await self._one(request, "record", m.Record)
+
+    @checked
+    async def get_v3(
+        self, databox_id: int, record_id: int, *, include: Sequence[str] | None = None
+    ) -> m.Record:
+        """`GET /api/v3/records/{d}/{r}/` (the record is the whole `response`; stories too)."""
+        query = form({"include": str_list(include, "include")})
+        request = self._request(
+            "GET", "v3/records/{databox_id}/{record_id}/", _ids(databox_id, record_id), query=query
+        )
+        body = await self._payload(request)
+        return structure(self._absolute(body), m.Record, what="record")
+
+    @checked
+    async def caption(self, databox_id: int, record_id: int) -> list[m.CaptionField]:
+        """`GET .../caption/`: caption fields (multi-values joined with ' ; ')."""
+        request = self._request("GET", R + "caption/", _ids(databox_id, record_id))
+        return await self._many(request, "caption_metadatas", m.CaptionField)
+
+    @checked
+    async def metadatas(self, databox_id: int, record_id: int) -> list[m.RecordMetadata]:
+        """`GET .../metadatas/`: one entry per value, with `meta_id` for editing."""
+        request = self._request("GET", R + "metadatas/", _ids(databox_id, record_id))
+        return await self._many(request, "record_metadatas", m.RecordMetadata)
+
+    @checked
+    async def status(self, databox_id: int, record_id: int) -> list[m.StatusBit]:
+        """`GET .../status/`: the state of each defined status bit."""
+        request = self._request("GET", R + "status/", _ids(databox_id, record_id))
+        return await self._many(request, "status", m.StatusBit)
+
+    @checked
+    async def related(self, databox_id: int, record_id: int) -> m.Related:
+        """`GET .../related/`: baskets and stories holding the record."""
+        request = self._request("GET", R + "related/", _ids(databox_id, record_id))
+        return structure(self._absolute(await self._payload(request)), m.Related, what="related")
+
+    @checked
+    async def embed(
+        self,
+        databox_id: int,
+        record_id: int,
+        *,
+        devices: Sequence[str] | None = None,
+        mimes: Sequence[str] | None = None,
+    ) -> list[m.Subdef]:
+        """`GET .../embed/`: the subdefs the user may see, optionally filtered."""
+        query = form({"devices": str_list(devices, "devices"), "mimes": str_list(mimes, "mimes")})
+        request = self._request("GET", R + "embed/", _ids(databox_id, record_id), query=query)
+        return await self._many(request, "embed", m.Subdef)
+
+    @checked
+    async def set_metadatas(
+        self, databox_id: int, record_id: int, metadatas: Sequence[Mapping[str, object]]
+    ) -> list[m.RecordMetadata]:
+        """`POST .../setmetadatas/`: items `{meta_struct_id, meta_id?, value}`.
+
+        No `meta_id` adds a value; an empty `value` with a `meta_id` deletes that value.
+        """
+        data = form({"metadatas": _metadata_updates(metadatas)})
+        request = self._request("POST", R + "setmetadatas/", _ids(databox_id, record_id), data=data)
+        return await self._many(request, "record_metadatas", m.RecordMetadata)
+
+    @checked
+    async def set_status(
+        self, databox_id: int, record_id: int, status: Mapping[int, bool]
+    ) -> list[m.StatusBit]:
+        """`POST .../setstatus/`: `{bit: bool}` for bits 4-31 the databox defines."""
+        bits = _status(status)
+        if not bits:
+            raise InvalidRequestError("status must name at least one bit")
+        request = self._request(
+            "POST", R + "setstatus/", _ids(databox_id, record_id), data=form({"status": bits})
+        )
+        return await self._many(request, "status", m.StatusBit)
+
+    @checked
+    async def set_collection(self, databox_id: int, record_id: int, base_id: int) -> m.Record:
+        """`POST .../setcollection/`: move the record to collection `base_id`."""
+        request = self._request(
+            "POST",
+            R + "setcollection/",
+            _ids(databox_id, record_id),
+            data=form({"base_id": req_id(base_id, "base_id")}),
+        )
+        return await self._one(request, "record", m.Record)
+
+    @checked
+    async def delete(self, databox_id: int, record_id: int) -> None:
+        """`DELETE /api/v1/records/{d}/{r}/`."""
+        request = self._request("DELETE", R, _ids(databox_id, record_id))
+        await self._raw(request)
+
+    @checked
+    async def patch_v3(
+        self,
+        databox_id: int,
+        record_id: int,
+        *,
+        metadatas: Sequence[Mapping[str, Any]] | None = None,
+        status: Sequence[Mapping[str, Any]] | None = None,
+        base_id: int | None = None,
+    ) -> m.Record:
+        """`PATCH /api/v3/records/{d}/{r}/` with a JSON body (actions set/add/delete/replace)."""
+        body: dict[str, Any] = {}
+        if metadatas is not None:
+            body["metadatas"] = _json_list(metadatas, "metadatas")
+        if status is not None:
+            body["status"] = _json_list(status, "status")
+        if base_id is not None:
+            body["base_id"] = req_id(base_id, "base_id")
+        if not body:
+            raise InvalidRequestError("patch_v3 needs metadatas, status or base_id")
+        request = self._request(
+            "PATCH", "v3/records/{databox_id}/{record_id}/", _ids(databox_id, record_id), json=body
+        )
+        return structure(self._absolute(await self._payload(request)), m.Record, what="record")
+
+    # -- uploads ----------------------------------------------------------------------------
+
+    @checked
+    async def upload(
+        self,
+        base_id: int,
+        file: FileInput | None = None,
+        *,
+        url: str | None = None,
+        status: str | int | None = None,
+        force: Literal["record", "quarantine"] | None = None,
+        nosubdefs: bool = False,
+    ) -> m.UploadResult:
+        """`POST /api/v1/records/add/` (multipart): a file, or a `url` the server fetches.
+
+        `status` is a binary string ("0b1011...") or an int; `force` bypasses or forces the
+        quarantine checks. The result's `url` is absolute; `.quarantined` tells where it went.
+        """
+        if (file is None) == (url is None):
+            raise InvalidRequestError("pass exactly one of file= or url=")
+        if isinstance(status, int) and not isinstance(status, bool):
+            status = bin(status)
+        fields = {
+            "base_id": req_id(base_id, "base_id"),
+            "url": req_str(url, "url") if url is not None else None,
+            "status": opt_str(status, "status"),
+            "forceBehavior": {"record": "0", "quarantine": "1", None: None}.get(
+                opt_str(force, "force", choices=("record", "quarantine"))
+            ),
+            "nosubdefs": opt_bool01(nosubdefs, "nosubdefs") if nosubdefs else None,
+        }
+        files = file_part(file) if file is not None else None
+        request = self._request("POST", "v1/records/add/", data=form(fields), files=files)
+        return structure(
+            self._absolute(await self._payload(request)), m.UploadResult, what="upload result"
+        )
+
+    @checked
+    async def create_v3(
+        self,
+        base_id: int,
+        file: FileInput | None = None,
+        *,
+        body: Mapping[str, Any] | None = None,
+    ) -> m.UploadResult:
+        """`POST /api/v3/records/{base_id}/`: a record from a file (multipart, JSON in `body`)
+        or an empty record from a JSON body; may land in quarantine (see `.quarantined`)."""
+        params = {"base_id": req_id(base_id, "base_id")}
+        if body is not None and not isinstance(body, Mapping):
+            raise InvalidRequestError("body must be a mapping")
+        if file is not None:
+            data = [("body", json.dumps(dict(body)))] if body is not None else []
+            request = self._request(
+                "POST", "v3/records/{base_id}/", params, data=data, files=file_part(file)
+            )
+        else:
+            request = self._request("POST", "v3/records/{base_id}/", params, json=dict(body or {}))
+        result = self._absolute(await self._payload(request))
+        return structure(result, m.UploadResult, what="upload result")
+
+    @checked
+    async def substitute(
+        self,
+        databox_id: int,
+        record_id: int,
+        name: str,
+        file: FileInput,
+        *,
+        adapt: bool | None = None,
+    ) -> m.Subdef:
+        """`POST /api/v1/embed/substitute/`: replace one subdef's file."""
+        fields = {
+            **_ids(databox_id, record_id),
+            "name": req_str(name, "name"),
+            "adapt": opt_bool01(adapt, "adapt"),
+        }
+        request = self._request(
+            "POST", "v1/embed/substitute/", data=form(fields), files=file_part(file)
+        )
+        return structure(self._absolute(await self._payload(request)), m.Subdef, what="subdef")
+
+
+def _json_list(value: object, name: str) -> list[dict[str, Any]]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidRequestError(f"{name} must be a list of mappings")
+    out = []
+    for n, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise InvalidRequestError(f"{name}[{n}] must be a mapping")
+        out.append(dict(item))
+    return out
