@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator
 
 import anyio
@@ -205,3 +206,20 @@ async def test_fault_layer_inside_auth_keeps_identity_headers() -> None:
         r = await c.get("/REST/1/Files")
     assert r.status_code in (500, 502, 503)
     assert r.headers["X-Username"] == ADMIN_USERNAME
+
+
+async def test_anonymous_fallback_mode(client: httpx.AsyncClient, app: Starlette) -> None:
+    app.state.settings.anonymous_fallback = True
+    r = await client.get("/REST/1/Files", headers={"Authorization": "OATU 42:wrong"})
+    assert r.status_code == 200 and r.headers["X-Username"] == "anonymous"
+    assert "X-SessionKey" not in r.headers
+
+
+async def test_declared_charset_is_used(client: httpx.AsyncClient, app: Starlette) -> None:
+    app.state.settings.charset = "windows-1252"
+    await client.put("/REST/1/Projects/1", json={"name": "Café façade"}, headers=OATU)
+    r = await client.get("/REST/1/Projects/1", headers=OATU)
+    assert r.headers["content-type"] == "application/json; charset=windows-1252"
+    assert "Café façade".encode("windows-1252") in r.content
+    # httpx's .json() assumes UTF-8 here; decoding by the declared charset is the client's job.
+    assert json.loads(r.text)["name"] == "Café façade"

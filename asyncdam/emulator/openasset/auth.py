@@ -148,6 +148,8 @@ class AuthGate:
         authorization = headers.get("authorization", "").strip()
         if authorization:
             caller = self._credential(authorization, store, settings)
+            if caller is None and settings.anonymous_fallback:
+                return Caller(ANONYMOUS_ID, ANONYMOUS, "anonymous"), None
             if caller is None:
                 return "Invalid credentials"
             login = hashlib.sha256(authorization.encode()).hexdigest()

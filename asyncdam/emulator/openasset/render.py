@@ -133,10 +133,12 @@ def json_response(
     head: bool = False,
 ) -> Response:
     """Serialise a body; for HEAD keep every header (Content-Length too) and drop the body."""
-    body = json.dumps(finish(value, ctx), ensure_ascii=False, separators=(",", ":")).encode()
+    charset = ctx.settings.charset
+    text = json.dumps(finish(value, ctx), ensure_ascii=False, separators=(",", ":"))
+    body = text.encode(charset, errors="replace")
     hdrs = dict(headers or {})
     hdrs["content-length"] = str(len(body))
-    return Response(b"" if head else body, status, hdrs, "application/json; charset=utf-8")
+    return Response(b"" if head else body, status, hdrs, f"application/json; charset={charset}")
 
 
 def list_headers(full: int, shown: int, offset: int, limit: int) -> dict[str, str]:

@@ -26,6 +26,9 @@ class Settings:
     session_max_age: seconds a session key stays valid (None: forever), measured by `clock`.
     conditional: send Last-Modified and honour If-Modified-Since / If-Unmodified-Since.
     refuse_original: size 1 (original) downloads answer 403 HTML, as some tenants do.
+    anonymous_fallback: bad credentials run as `anonymous` instead of 401 (some servers do;
+        clients must notice X-Username).
+    charset: response body encoding, declared in Content-Type (e.g. "windows-1252").
     """
 
     version: str = DEFAULT_VERSION
@@ -36,6 +39,8 @@ class Settings:
     session_max_age: float | None = None
     conditional: bool = False
     refuse_original: bool = False
+    anonymous_fallback: bool = False
+    charset: str = "utf-8"
     clock: Callable[[], float] = time.monotonic
 
     @property
