@@ -490,3 +490,28 @@ async def test_streaming_twice_is_refused() -> None:
         with pytest.raises(RuntimeError):
             async with pager:
                 pass
+
+
+class ShortPageServer(FakeServer):
+    """Answers the page at offset 20 with only 7 rows although the total says more."""
+
+    def _respond(self, start: int, size: int, page: int) -> Response:
+        if start == 20:
+            size = 7
+        return super()._respond(start, size, page)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_unexpected_short_page_realigns_fetch_ahead(stream: bool) -> None:
+    server = ShortPageServer(100, "offset", seed=8)
+    pager = paginator(server, fetch_ahead=4)
+    if stream:
+        async with pager:
+            got = [item async for item in pager]
+    else:
+        got = [item async for item in pager]
+    # Offsets guessed ahead (30, 40, ...) no longer line up after the short page: they are
+    # dropped and paging goes on from offset 27, so nothing is lost or repeated.
+    assert got == server.items
+    assert 27 in [_param(r, "offset") for r in server.requests]
+    assert server.in_flight == 0
