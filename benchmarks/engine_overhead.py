@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import time
 from typing import Any
@@ -20,7 +21,7 @@ from asyncdam.engine.request import Request
 from asyncdam.engine.session import Engine
 from benchmarks._common import serve_asgi, write_result
 
-BODY = b'[{"id": 1, "name": "key.one"}, {"id": 2, "name": "key.two"}]' * 10
+BODY = json.dumps([{"id": i, "name": f"key.{i}", "plural": False} for i in range(25)]).encode()
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
