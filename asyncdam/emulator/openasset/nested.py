@@ -16,7 +16,7 @@ from asyncdam.emulator.openasset.errors import ApiError
 from asyncdam.emulator.openasset.render import Ctx, size_output
 from asyncdam.emulator.openasset.schema import V8_1_11, Version
 from asyncdam.emulator.openasset.seed import now_dt, size_entry
-from asyncdam.emulator.openasset.store import Record, Store, seeded_bytes
+from asyncdam.emulator.openasset.store import Record, Store
 
 ALL = frozenset({"GET", "PUT", "POST", "DELETE"})
 
@@ -143,19 +143,24 @@ def _validate(entries: list[Record], spec: NestedSpec, store: Store) -> None:
 
 
 def _regenerate(store: Store, file: Record, entries: list[Record], wanted: list[Record]) -> None:
+    """Create missing sizes; re-create listed ones when they carry `recreate: 1`."""
     sizes = store.table("Sizes")
     have = {e["id"]: e for e in entries}
+    content = store.contents.get(file["id"])
     for item in wanted:
-        size = sizes[item["id"]]
-        content = store.contents.get(file["id"])
-        length = len(content) if content is not None and size["id"] == 1 else 0
         old = have.get(item["id"])
-        if not length:
-            length = old["filesize"] if old else len(seeded_bytes(file["id"], size["id"], 333))
-        fresh = size_entry(file, size, length)
+        if old is not None and not item.get("recreate"):
+            continue
+        if old is not None:
+            length = int(old["filesize"])
+        elif content is not None:
+            length = len(content) if item["id"] == 1 else max(16, len(content) // 4)
+        else:
+            length = 256 + file["id"] % 512
+        fresh = size_entry(file, sizes[item["id"]], length)
         if old is None:
             entries.append(fresh)
-        elif item.get("recreate"):
+        else:
             old.update(fresh)
 
 
