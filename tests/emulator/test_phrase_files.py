@@ -202,3 +202,25 @@ async def test_upload_validation() -> None:
         assert broken.status_code == 201
         await c.get(f"{url}/{broken.json()['id']}")
         assert (await c.get(f"{url}/{broken.json()['id']}")).json()["state"] == "error"
+
+
+async def test_download_query_bools_and_deep_objects() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        url = f"/projects/{pid}/locales/es/download"
+        empty = (await c.get(url, params={"file_format": "simple_json"})).json()
+        assert empty == {}
+        params = {
+            "file_format": "simple_json",
+            "include_empty_translations": "True",
+            "format_options[escape_single_quotes]": "true",
+            "custom_metadata_filters[tone]": "friendly",
+        }
+        full = await c.get(url, params=params)
+        assert full.status_code == 200
+        assert len(full.json()) == 125 and set(full.json().values()) == {""}
+        fallback = (
+            await c.get(url, params={"file_format": "simple_json", "fallback_locale_id": "en"})
+        ).json()
+        assert fallback["app.label_00000"] == "App label 0 (en)"
