@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from asyncdam.engine.protocols import CacheStorage
 from asyncdam.engine.service import ServiceBase
 from asyncdam.engine.session import Engine
 from asyncdam.phrase import models
@@ -79,9 +80,13 @@ class Phrase(ServiceBase, ResourceGroups):
         locales: Sequence[str] | None = None,
         filename: str = "{locale_name}.{extension}",
         branch: str | None = None,
+        cache: CacheStorage | str | os.PathLike[str] | None = None,
         **download_options: Any,
     ) -> list[PullResult]:
-        """Download locales to files concurrently; unchanged locales cost a free 304."""
+        """Download locales to files concurrently; unchanged locales cost a free 304.
+
+        `cache` (a storage or SQLite path) keeps validators across runs; see `pull.pull`.
+        """
         return await pull(
             self,
             project_id,
@@ -90,6 +95,7 @@ class Phrase(ServiceBase, ResourceGroups):
             locales=locales,
             filename=filename,
             branch=branch,
+            cache=cache,
             **download_options,
         )
 

@@ -17,10 +17,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from asyncdam.engine.cache_storage import SQLiteCache
 from asyncdam.engine.errors import InvalidRequestError
+from asyncdam.engine.protocols import CacheStorage
+from asyncdam.engine.session import Engine, ServiceClient
 from asyncdam.phrase._runtime import build_request
 from asyncdam.phrase.formats import check_file_format
 from asyncdam.phrase.resources.locales import _LOCALE_DOWNLOAD as _DOWNLOAD
+from asyncdam.phrase.resources.locales import LocalesResource
 
 if TYPE_CHECKING:
     from asyncdam.phrase.client import Phrase
@@ -67,13 +71,55 @@ async def pull(
     locales: Sequence[str] | None = None,
     filename: str = "{locale_name}.{extension}",
     branch: str | None = None,
+    cache: CacheStorage | str | os.PathLike[str] | None = None,
     **download_options: Any,
 ) -> list[PullResult]:
-    """Download the given locales (ids or names; default: all) into `dest_dir`."""
+    """Download the given locales (ids or names; default: all) into `dest_dir`.
+
+    `cache` (a `CacheStorage` or a SQLite file path) runs this pull on a dedicated engine with
+    that storage, so validators survive between runs; without it the client's engine cache is
+    used (configure `Phrase(..., cache=SQLiteCache(path))` to share one limiter as well).
+    """
     check_file_format(file_format)
+    if cache is None:
+        return await _pull(
+            phrase._client,
+            project_id,
+            dest_dir,
+            file_format,
+            locales,
+            filename,
+            branch,
+            download_options,
+        )
+    storage = SQLiteCache(cache) if isinstance(cache, str | os.PathLike) else cache
+    async with Engine(cache=storage) as engine:
+        return await _pull(
+            engine.bind(phrase.dialect),
+            project_id,
+            dest_dir,
+            file_format,
+            locales,
+            filename,
+            branch,
+            download_options,
+        )
+
+
+async def _pull(
+    client: ServiceClient,
+    project_id: str,
+    dest_dir: str | os.PathLike[str],
+    file_format: str,
+    locales: Sequence[str] | None,
+    filename: str,
+    branch: str | None,
+    download_options: dict[str, Any],
+) -> list[PullResult]:
     target = _ensure_dir(dest_dir)
     if locales is None:
-        found = [loc async for loc in phrase.locales.list(project_id, branch=branch)]
+        listing = LocalesResource(client).list(project_id, branch=branch)
+        found = [loc async for loc in listing]
         pairs = [(loc.id or "", loc.name or loc.code or loc.id or "") for loc in found]
     else:
         pairs = [(loc, loc) for loc in locales]
@@ -87,7 +133,7 @@ async def pull(
         path = target / safe_filename(name)
         args = {"project_id": project_id, "id": locale_id, "file_format": file_format}
         request = build_request(_DOWNLOAD, {**args, "branch": branch, **download_options})
-        response = await phrase._client.send(request)
+        response = await client.send(request)
         changed = not (response.from_cache and _exists(path))
         if changed:
             _write_atomic(path, response.content)

@@ -177,3 +177,17 @@ async def test_download_helpers_stream_and_file(phrase: Phrase, mock: Any, tmp_p
     )
     assert path.read_bytes() == payload
     assert [p.name for p in path.parent.iterdir()] == ["en.xlsx"]
+
+
+async def test_pull_persistent_cache_spans_runs(mock: Any, tmp_path: Path) -> None:
+    bodies = {"l-en": b"en:\n  hi: Hi\n"}
+    handler = _conditional(bodies)
+    mock.get("/projects/p1/locales/l-en/download").mock(side_effect=handler)
+    db = tmp_path / "sync.db"
+    out = tmp_path / "out"
+    for _ in range(2):  # two separate runs of a sync job, each with a fresh client
+        async with Phrase(token="tok_run") as phrase:
+            results = await phrase.pull("p1", out, locales=["l-en"], cache=db)
+    assert [r.changed for r in results] == [False]
+    assert [inm is not None for _, inm in handler.seen] == [False, True]
+    assert (out / "l-en.yml").read_bytes() == bodies["l-en"]
