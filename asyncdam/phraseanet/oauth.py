@@ -151,6 +151,7 @@ class PasswordGrantAuth(httpx.Auth):
                         headers={"Accept": "application/json", "User-Agent": user_agent()},
                     )
                     raw = yield token_request
+                    await raw.aread()
                     reply = Response(
                         status=raw.status_code,
                         headers=raw.headers,
