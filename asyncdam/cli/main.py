@@ -21,6 +21,7 @@ from asyncdam._version import __version__
 
 COMMANDS: dict[str, str] = {
     "emulate": "asyncdam.cli.emulate:emulate",
+    "phrase": "asyncdam.cli.phrase_cmd:phrase",
 }
 
 

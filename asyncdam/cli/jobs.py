@@ -1,0 +1,298 @@
+"""Shared machinery of the bulk export jobs: JSON Lines output, an atomic resume file, the loop.
+
+Crash safety rests on one ordering. After each batch of items the output file is flushed and
+fsynced *first*, then the resume file (paginator cursor + the byte offset of the output) is
+replaced atomically. A crash between the two leaves extra lines past the recorded offset; on resume
+the output is truncated back to that offset and the listing restarts from the matching cursor, so
+no item is lost or written twice, even after SIGKILL.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import attrs
+
+__all__ = [
+    "ExportResult",
+    "JsonLinesWriter",
+    "ResumeState",
+    "load_resume",
+    "resume_paginator",
+    "run_export",
+    "save_resume",
+    "to_jsonable",
+]
+
+RESUME_VERSION = 1
+
+
+class CursorSource(Protocol):
+    """What `run_export` iterates: an async iterator of items with a JSON-able `.cursor`."""
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        """Resume point just after the last item handed out."""
+
+    @property
+    def total(self) -> int | None:
+        """Total item count once known."""
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        """The items, in order."""
+
+
+def resume_paginator(paginator: Any, cursor: dict[str, Any] | None) -> Any:
+    """Position a fresh paginator at `cursor` (for listings whose method takes no `cursor=`)."""
+    if cursor is not None:
+        # Paginator only takes a cursor in its constructor; adapters that build it for us and
+        # do not forward `cursor=` still get resumed through its own validation.
+        paginator._restore(cursor)
+    return paginator
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data from an attrs model (unknown fields in `extra` merged back in)."""
+    if attrs.has(type(value)):
+        out: dict[str, Any] = {}
+        extra: Any = None
+        for field in attrs.fields(type(value)):
+            item = getattr(value, field.name)
+            if field.name == "extra":
+                extra = item
+                continue
+            if item is not None:
+                out[field.name] = to_jsonable(item)
+        if isinstance(extra, Mapping):
+            for key, item in extra.items():
+                out.setdefault(str(key), to_jsonable(item))
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+@attrs.frozen
+class ResumeState:
+    """What the resume file holds: the listing's cursor, the output offset, items written so far."""
+
+    cursor: dict[str, Any]
+    offset: int
+    count: int
+    job: str = ""
+
+
+def load_resume(path: Path) -> ResumeState | None:
+    """The recorded state, or None when there is no resume file (a fresh start)."""
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"unreadable resume file {path}: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("v") != RESUME_VERSION:
+        raise ValueError(f"resume file {path} is not in a format this version understands")
+    cursor, offset, count = raw.get("cursor"), raw.get("offset"), raw.get("count")
+    if not isinstance(cursor, dict) or not isinstance(offset, int) or not isinstance(count, int):
+        raise ValueError(f"resume file {path} is incomplete")
+    return ResumeState(cursor=cursor, offset=offset, count=count, job=str(raw.get("job", "")))
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_resume(path: Path, state: ResumeState) -> None:
+    """Replace the resume file atomically (temp file, fsync, rename, fsync of the directory)."""
+    body = {
+        "v": RESUME_VERSION,
+        "job": state.job,
+        "cursor": state.cursor,
+        "offset": state.offset,
+        "count": state.count,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(body, fh, separators=(",", ":"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _remove(path: Path) -> None:
+    """Delete `path` if present (the job is complete; its resume state is no longer needed)."""
+    path.unlink(missing_ok=True)
+
+
+class JsonLinesWriter:
+    """Appends one JSON object per line; `commit()` makes everything so far durable."""
+
+    def __init__(self, path: Path, *, truncate_to: int | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: BinaryIO
+        if truncate_to is None:
+            self._fh = path.open("wb")
+        else:
+            self._fh = path.open("r+b") if path.exists() else path.open("w+b")
+            size = self._fh.seek(0, os.SEEK_END)
+            if size < truncate_to:
+                self._fh.close()
+                raise ValueError(
+                    f"{path} is shorter ({size} bytes) than the resume file records "
+                    f"({truncate_to}); it was changed since, so the job cannot resume safely"
+                )
+            # Lines past the recorded offset were written after the last commit: drop them.
+            self._fh.truncate(truncate_to)
+            self._fh.seek(truncate_to)
+        self.path = path
+
+    @property
+    def offset(self) -> int:
+        """Bytes written so far (the resume offset once committed)."""
+        return self._fh.tell()
+
+    def write(self, record: Any) -> None:
+        """Buffer one record as a line."""
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        self._fh.write(line.encode("utf-8") + b"\n")
+
+    def commit(self) -> int:
+        """Flush and fsync; returns the durable offset."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        return self._fh.tell()
+
+    def close(self) -> None:
+        """Commit and close."""
+        if not self._fh.closed:
+            self.commit()
+            self._fh.close()
+
+
+@attrs.frozen
+class ExportResult:
+    """How an export ended: items written in this run, in total, and whether it resumed."""
+
+    written: int
+    total_written: int
+    resumed: bool
+    path: Path
+
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+async def run_export(
+    open_source: Callable[[dict[str, Any] | None], CursorSource],
+    output: Path,
+    *,
+    resume_file: Path | None,
+    job: str,
+    serialize: Callable[[Any], Any] = to_jsonable,
+    batch: int = 100,
+    on_item: Callable[[Any], Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """Stream every item of `open_source(cursor)` into `output` as JSON Lines, resumably.
+
+    `open_source` gets the cursor of an earlier run (or None) and returns a paginator. Every
+    `batch` items the output is committed and then the resume file replaced. On completion the
+    resume file is removed. `on_item` (awaitable or not) runs per item before it is written,
+    e.g. to download its file.
+    """
+    state = load_resume(resume_file) if resume_file is not None else None
+    if state is not None and state.job and state.job != job:
+        raise ValueError(
+            f"resume file {resume_file} belongs to another job ({state.job!r}); "
+            "remove it or pick another --resume-file"
+        )
+    writer = JsonLinesWriter(output, truncate_to=state.offset if state is not None else None)
+    count = state.count if state is not None else 0
+    written = 0
+    source = open_source(state.cursor if state is not None else None)
+
+    def checkpoint() -> None:
+        offset = writer.commit()
+        if resume_file is not None:
+            save_resume(
+                resume_file,
+                ResumeState(cursor=source.cursor, offset=offset, count=count, job=job),
+            )
+
+    try:
+        async with _streaming(source):
+            pending = 0
+            async for item in source:
+                if on_item is not None:
+                    result = on_item(item)
+                    if hasattr(result, "__await__"):
+                        await result
+                writer.write(serialize(item))
+                count += 1
+                written += 1
+                pending += 1
+                if pending >= batch:
+                    checkpoint()
+                    pending = 0
+                if progress is not None:
+                    progress(count, source.total)
+            checkpoint()
+    finally:
+        writer.close()
+    if resume_file is not None:
+        _remove(resume_file)
+    return ExportResult(
+        written=written, total_written=count, resumed=state is not None, path=output
+    )
+
+
+class _streaming:
+    """`async with paginator:` when the source supports it (background fetch-ahead)."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._entered = False
+
+    async def __aenter__(self) -> None:
+        if hasattr(self._source, "__aenter__"):
+            await self._source.__aenter__()
+            self._entered = True
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        if self._entered:
+            result: bool | None = await self._source.__aexit__(*exc_info)
+            return result
+        return None

@@ -1,0 +1,212 @@
+"""`asyncdam phrase export|pull|push`: bulk jobs against a Phrase Strings account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import click
+
+from asyncdam.cli.credentials import Credentials, resolve, service_options
+from asyncdam.cli.jobs import resume_paginator, run_export
+from asyncdam.cli.output import Reporter, guarded
+from asyncdam.engine.cache_storage import SQLiteCache
+from asyncdam.engine.session import Engine
+
+__all__ = ["phrase"]
+
+
+def _credentials(profile: str | None, base_url: str | None, token: str | None) -> Credentials:
+    return resolve(
+        "phrase",
+        profile=profile,
+        insecure_token=token,
+        base_url=base_url,
+        warn=lambda m: click.echo(m, err=True),
+    )
+
+
+def _client(creds: Credentials, engine: Engine | None = None, concurrency: int = 2) -> Any:
+    from asyncdam.phrase import Phrase
+
+    return Phrase(
+        token=creds.token, base_url=creds.base_url, engine=engine, concurrency=concurrency
+    )
+
+
+def _plan(reporter: Reporter, creds: Credentials, lines: list[str]) -> None:
+    where = creds.base_url or "https://api.phrase.com/v2 (default)"
+    reporter.console.print(f"dry run: nothing is sent to {where}", highlight=False)
+    reporter.console.print(
+        f"  credential: {creds.source} (fingerprint {creds.fingerprint})", highlight=False
+    )
+    for line in lines:
+        reporter.console.print(f"  {line}", highlight=False)
+
+
+@click.group()
+def phrase() -> None:
+    """Bulk jobs for Phrase Strings (credential: $ASYNCDAM_PHRASE_TOKEN or the config file)."""
+
+
+@phrase.command("export")
+@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+@click.option(
+    "--resume-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Resume state file (default: OUTPUT.resume.json).",
+)
+@click.option("--branch", default=None, help="Branch name.")
+@click.option("--query", "q", default=None, help="Key search query (Phrase `q`).")
+@click.option("--concurrency", default=2, show_default=True, help="Requests in flight at once.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing.")
+@service_options
+def export(
+    project_id: str,
+    output: Path,
+    resume_file: Path | None,
+    branch: str | None,
+    q: str | None,
+    concurrency: int,
+    dry_run: bool,
+    profile: str | None,
+    base_url: str | None,
+    token_insecure: str | None,
+    debug: bool,
+) -> None:
+    """Export every key of a project to JSON Lines; rerun after an interruption to resume."""
+    reporter = Reporter()
+    resume = resume_file or output.with_name(output.name + ".resume.json")
+    with guarded(debug, what="phrase export", not_found=f"unknown project {project_id!r}"):
+        creds = _credentials(profile, base_url, token_insecure)
+        if dry_run:
+            state = "resume from " + str(resume) if resume.exists() else "fresh start"
+            _plan(reporter, creds, [f"export keys of {project_id} -> {output} ({state})"])
+            return
+
+        async def main() -> None:
+            async with _client(creds, concurrency=concurrency) as client:
+
+                def source(cursor: dict[str, Any] | None) -> Any:
+                    listing = client.keys.list(project_id, branch=branch, q=q)
+                    return resume_paginator(listing, cursor)
+
+                with reporter.session():
+                    result = await run_export(
+                        source,
+                        output,
+                        resume_file=resume,
+                        job=f"phrase:keys:{project_id}:{branch or ''}:{q or ''}",
+                        progress=reporter.task(f"phrase keys {project_id}"),
+                    )
+            verb = "resumed, " if result.resumed else ""
+            reporter.line(
+                f"phrase export: {verb}{result.written} key(s) written this run, "
+                f"{result.total_written} in {output}"
+            )
+
+        anyio.run(main)
+
+
+@phrase.command("pull")
+@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("-d", "--dest", type=click.Path(path_type=Path), required=True, help="Directory.")
+@click.option("--format", "file_format", default="yml", show_default=True, help="File format.")
+@click.option("--locale", "locales", multiple=True, help="Locale id or name (repeat; default all).")
+@click.option("--branch", default=None, help="Branch name.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing.")
+@service_options
+def pull(
+    project_id: str,
+    dest: Path,
+    file_format: str,
+    locales: tuple[str, ...],
+    branch: str | None,
+    dry_run: bool,
+    profile: str | None,
+    base_url: str | None,
+    token_insecure: str | None,
+    debug: bool,
+) -> None:
+    """Download locale files; unchanged ones cost a free 304 (ETags kept in DEST)."""
+    reporter = Reporter()
+    with guarded(debug, what="phrase pull", not_found=f"unknown project {project_id!r}"):
+        creds = _credentials(profile, base_url, token_insecure)
+        if dry_run:
+            which = ", ".join(locales) if locales else "every locale"
+            _plan(reporter, creds, [f"pull {which} of {project_id} as {file_format} -> {dest}"])
+            return
+
+        dest.mkdir(parents=True, exist_ok=True)
+
+        async def main() -> None:
+            cache = SQLiteCache(dest / ".asyncdam-cache.sqlite")
+            async with Engine(cache=cache) as engine, _client(creds, engine) as client:
+                results = await client.pull(
+                    project_id,
+                    dest,
+                    file_format=file_format,
+                    locales=list(locales) or None,
+                    branch=branch,
+                )
+            changed = sum(1 for r in results if r.changed)
+            for r in results:
+                mark = "updated" if r.changed else "unchanged"
+                reporter.line(f"  {r.locale_name}: {r.path.name} ({r.size} bytes, {mark})")
+            reporter.line(f"phrase pull: {len(results)} locale(s), {changed} changed")
+
+        anyio.run(main)
+
+
+@phrase.command("push")
+@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("--format", "file_format", required=True, help="File format of the files.")
+@click.option("--locale", "locale_id", required=True, help="Locale id or name of the files.")
+@click.option("--branch", default=None, help="Branch name.")
+@click.option("--no-wait", is_flag=True, help="Do not wait for the uploads to be processed.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@service_options
+def push(
+    project_id: str,
+    file_format: str,
+    locale_id: str,
+    branch: str | None,
+    no_wait: bool,
+    dry_run: bool,
+    files: tuple[str, ...],
+    profile: str | None,
+    base_url: str | None,
+    token_insecure: str | None,
+    debug: bool,
+) -> None:
+    """Upload locale files and (unless --no-wait) wait until Phrase processed them."""
+    reporter = Reporter()
+    with guarded(debug, what="phrase push", not_found=f"unknown project {project_id!r}"):
+        creds = _credentials(profile, base_url, token_insecure)
+        if dry_run:
+            _plan(
+                reporter,
+                creds,
+                [f"upload {f} as {file_format} to {project_id}/{locale_id}" for f in files],
+            )
+            return
+
+        async def main() -> None:
+            async with _client(creds) as client:
+                uploads = await client.push(
+                    project_id,
+                    list(files),
+                    file_format=file_format,
+                    locale_id=locale_id,
+                    wait=not no_wait,
+                    branch=branch,
+                )
+            for up in uploads:
+                reporter.line(f"  upload {up.id}: {up.filename} {up.state}")
+            reporter.line(f"phrase push: {len(uploads)} file(s) uploaded")
+
+        anyio.run(main)
