@@ -21,9 +21,9 @@ CONCURRENCY_BODY = "concurrency limit exceeded"
 
 
 def user_agent(contact: str | None) -> str:
-    """`asyncdam/<version>`, plus the caller's contact (Phrase asks for one)."""
-    base = f"asyncdam/{__version__} (+https://github.com/asyncdam/asyncdam)"
-    return f"{base} {contact}" if contact else base
+    """`asyncdam/<version>`, plus the caller's contact in parentheses (Phrase asks for one)."""
+    base = f"asyncdam/{__version__}"
+    return f"{base} ({contact})" if contact else base
 
 
 @attrs.define(kw_only=True)

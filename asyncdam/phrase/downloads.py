@@ -19,12 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["DownloadExpired", "DownloadFailed", "download_locale_async"]
 
 
-class DownloadExpired(AsyncDamError):
+class DownloadExpired(Gone):
     """The server forgot the async download (410 Gone): start a new one."""
-
-    def __init__(self, message: str, *, cause: Gone | None = None) -> None:
-        self.cause = cause
-        super().__init__(message)
 
 
 class DownloadFailed(AsyncDamError):
@@ -72,7 +68,13 @@ async def _wait(
             download = await phrase.locale_downloads.show(project_id, locale_id, download.id)
         except Gone as exc:
             raise DownloadExpired(
-                f"async download {download.id} expired (410 Gone); start a new one", cause=exc
+                f"async download {download.id} expired; start a new one",
+                status=exc.status,
+                method=exc.method,
+                url=exc.url,
+                body=exc.body,
+                headers=exc.headers,
+                attempts=exc.attempts,
             ) from exc
     if download.status == "error":
         raise DownloadFailed(f"async download {download.id} failed: {download.error or 'unknown'}")
@@ -91,7 +93,9 @@ async def _fetch(phrase: Phrase, url: str) -> bytes:
     async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
         response = await http.get(url)
         if response.status_code == 410:
-            raise DownloadExpired("the download result URL has expired (410 Gone)")
+            raise DownloadExpired(
+                "the download result URL has expired", status=410, method="GET", url=url
+            )
         if response.status_code >= 400:
             raise DownloadFailed(f"fetching the download result failed: {response.status_code}")
         return response.content

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from asyncdam.engine.errors import InvalidRequestError
+from asyncdam.engine.errors import Gone, InvalidRequestError
 from asyncdam.phrase import Backoff, DownloadExpired, DownloadFailed, Phrase
 
 FAST = Backoff(initial=0.001, maximum=0.002, jitter=0.0, timeout=5.0)
@@ -155,7 +155,8 @@ async def test_async_download_gone_is_typed(phrase: Phrase, mock: Any) -> None:
     mock.get(f"{base}/d1").respond(410)
     with pytest.raises(DownloadExpired) as info:
         await phrase.download_locale_async("p1", "en", file_format="yml", backoff=FAST)
-    assert info.value.cause is not None and info.value.cause.status == 410
+    assert isinstance(info.value, Gone) and info.value.status == 410
+    assert "expired" in str(info.value)
 
 
 async def test_async_download_error_state(phrase: Phrase, mock: Any) -> None:

@@ -25,8 +25,7 @@ async def test_token_header_user_agent_and_accept(phrase: Phrase, mock: Any) -> 
     assert request.headers["Authorization"] == f"token {TOKEN}"
     assert request.headers["Accept"] == "application/json"
     ua = request.headers["User-Agent"]
-    assert ua.startswith(f"asyncdam/{__version__}")
-    assert ua.endswith("ops@example.com")
+    assert ua == f"asyncdam/{__version__} (ops@example.com)"
     assert locale.id == "l1" and locale.name == "en"
 
 
@@ -198,3 +197,23 @@ async def test_search_is_post_marked_idempotent(phrase: Phrase, mock: Any) -> No
     from asyncdam.phrase.resources.keys import OPERATIONS
 
     assert OPERATIONS["search"].idempotent is True
+
+
+async def test_default_user_agent_without_contact() -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.get("/formats").respond(200, json=[])
+        async with Phrase(token=TOKEN) as phrase:
+            assert await phrase.formats.list() == []
+    assert route.calls.last.request.headers["User-Agent"] == f"asyncdam/{__version__}"
+
+
+async def test_binary_field_of_a_json_operation_switches_to_multipart(
+    phrase: Phrase, mock: Any
+) -> None:
+    route = mock.post("/projects/p1/keys").respond(201, json={"id": "k1"})
+    await phrase.keys.create("p1", name="hello", screenshot=("shot.png", b"\x89PNG", "image/png"))
+    parts = _parts(route.calls.last.request)
+    assert parts["name"] == [(None, b"hello")]
+    assert parts["screenshot"] == [("shot.png", b"\x89PNG")]
+    await phrase.keys.create("p1", name="plain")
+    assert route.calls.last.request.headers["Content-Type"] == "application/json"
