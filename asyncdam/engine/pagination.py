@@ -101,7 +101,8 @@ class Paginator(Generic[T]):
         self._decode = decode
         self._fetch_ahead = fetch_ahead
         self._base = request
-        self._buffer: dict[int, _Fetched[T] | Exception] = {}
+        # Pages a window fetched ahead, with the request each was fetched with.
+        self._buffer: dict[int, tuple[Request, _Fetched[T] | Exception]] = {}
         self._group: anyio.abc.TaskGroup | None = None
         self._slots: dict[int, _Slot[T]] = {}
         self._replay: _Fetched[T] | None = None
@@ -231,11 +232,14 @@ class Paginator(Generic[T]):
         if self._closed or self._exhausted or self._failed or self._next_request is None:
             return None
         index, request = self._next_index, self._next_request
-        entry = self._buffer.pop(index, None)
-        if isinstance(entry, _Fetched) and not self._same_position(entry.request, request):
-            # An earlier short page moved the offsets: the window guessed wrong; refetch.
-            self._buffer.clear()
-            entry = None
+        entry: _Fetched[T] | Exception | None = None
+        buffered = self._buffer.pop(index, None)
+        if buffered is not None:
+            if self._same_position(buffered[0], request):
+                entry = buffered[1]
+            else:
+                # An earlier short page moved the offsets: the window guessed wrong; refetch.
+                self._buffer.clear()
         if entry is None:
             if self._group is not None:
                 entry = await self._stream(index, request)
@@ -307,7 +311,7 @@ class Paginator(Generic[T]):
                 group.start_soon(run, i, req)
         head = results.pop(index)
         for i in sorted(results):
-            self._buffer[i] = results[i]
+            self._buffer[i] = (requests[i], results[i])
             if isinstance(results[i], Exception):
                 break
         return head
