@@ -79,8 +79,13 @@ async def test_search_is_an_idempotent_form_post_with_brackets(pn: Phraseanet) -
     items = [
         r
         async for r in pn.records.search(
-            "dog", bases=[1, 2], status={4: True, 5: False}, fields=["Title"],
-            date_field=["created_on", "updated_on"], date_min="2020/01/01", per_page=50,
+            "dog",
+            bases=[1, 2],
+            status={4: True, 5: False},
+            fields=["Title"],
+            date_field=["created_on", "updated_on"],
+            date_min="2020/01/01",
+            per_page=50,
             subdef_url_ttl=60,
         )
     ]
@@ -114,7 +119,9 @@ async def test_setmetadatas_uses_indexed_brackets(pn: Phraseanet) -> None:
         json=env({"record_metadatas": []})
     )
     await pn.records.set_metadatas(
-        1, 42, [{"meta_struct_id": 3, "value": "x"}, {"meta_struct_id": 2, "meta_id": 9, "value": ""}]
+        1,
+        42,
+        [{"meta_struct_id": 3, "value": "x"}, {"meta_struct_id": 2, "meta_id": 9, "value": ""}],
     )
     assert form_of(route.calls.last.request) == [
         ("metadatas[0][meta_struct_id]", "3"),
@@ -141,8 +148,9 @@ async def test_json_only_on_json_routes_and_slashes_as_declared(pn: Phraseanet) 
         sent = route.calls.last.request
         assert sent.headers["content-type"] == "application/json"
     assert json.loads(create.calls.last.request.content) == {
-        "stories": [{"base_id": 3, "title": "Trip", "story_records": [
-            {"databox_id": 1, "record_id": 5}]}]
+        "stories": [
+            {"base_id": 3, "title": "Trip", "story_records": [{"databox_id": 1, "record_id": 5}]}
+        ]
     }
     assert setname.calls.last.request.headers["content-type"] == (
         "application/x-www-form-urlencoded"
@@ -151,10 +159,24 @@ async def test_json_only_on_json_routes_and_slashes_as_declared(pn: Phraseanet) 
 
 
 ALL_KEYS = {
-    "status": [], "caption_metadatas": [], "record_metadatas": [], "termsOfUse": [],
-    "collection": {}, "collections": {}, "basket": {}, "basket_elements": [], "baskets": [],
-    "quarantine_item": {}, "record": RECORD, "story": {}, "embed": [], "entry": {}, "feeds": [],
-    "databoxes": {}, "document_metadatas": {}, "user": {},
+    "status": [],
+    "caption_metadatas": [],
+    "record_metadatas": [],
+    "termsOfUse": [],
+    "collection": {},
+    "collections": {},
+    "basket": {},
+    "basket_elements": [],
+    "baskets": [],
+    "quarantine_item": {},
+    "record": RECORD,
+    "story": {},
+    "embed": [],
+    "entry": {},
+    "feeds": [],
+    "databoxes": {},
+    "document_metadatas": {},
+    "user": {},
 }
 
 
@@ -205,8 +227,9 @@ async def test_upload_is_multipart_with_php_fields(pn: Phraseanet) -> None:
     route = respx.post(f"{API}/v1/records/add/").respond(
         json=env({"entity": "1", "url": "/quarantine/item/12/"})
     )
-    result = await pn.records.upload(3, ("cat.jpg", b"\xff\xd8data"), force="quarantine",
-                                     status=0b10000)
+    result = await pn.records.upload(
+        3, ("cat.jpg", b"\xff\xd8data"), force="quarantine", status=0b10000
+    )
     sent = route.calls.last.request
     assert sent.headers["content-type"].startswith("multipart/form-data")
     body = sent.content
@@ -224,8 +247,17 @@ async def test_v3_search_sends_offset_limit_and_reads_total(pn: Phraseanet) -> N
         pairs = dict(form_of(request))
         offset = int(pairs["offset"])
         recs = [{"databox_id": 1, "record_id": i} for i in range(offset, min(offset + 2, 5))]
-        return httpx.Response(200, json=env({"total": 5, "offset": offset, "limit": 2,
-                                             "results": {"records": recs, "stories": []}}))
+        return httpx.Response(
+            200,
+            json=env(
+                {
+                    "total": 5,
+                    "offset": offset,
+                    "limit": 2,
+                    "results": {"records": recs, "stories": []},
+                }
+            ),
+        )
 
     route = respx.post(f"{API}/v3/search/").mock(side_effect=reply)
     keys = [r.record_id async for r in pn.records.search_v3("x", limit=2, include=["facets"])]
@@ -241,8 +273,11 @@ async def test_download_uses_the_permalink_without_the_oauth_header(
 ) -> None:
     link = f"{BASE}/permalink/v1/1/42/preview/photo.jpg?token=abc"
     route = respx.get(link).respond(content=b"JPEGDATA" * 1000)
-    subdef_doc = {"name": "preview", "url": f"{BASE}/medias/jwt",
-                  "permalink": {"is_activated": True, "url": link, "download_url": link}}
+    subdef_doc = {
+        "name": "preview",
+        "url": f"{BASE}/medias/jwt",
+        "permalink": {"is_activated": True, "url": link, "download_url": link},
+    }
     respx.get(f"{API}/v1/records/1/42/embed/").respond(json=env({"embed": [subdef_doc]}))
     (subdef,) = await pn.records.embed(1, 42)
     assert await pn.downloads.read(subdef) == b"JPEGDATA" * 1000
@@ -272,8 +307,13 @@ async def test_password_grant_fetches_one_token_then_sends_the_header() -> None:
     sent = token_route.calls.last.request
     assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
     fields = dict(form_of(sent))
-    assert fields == {"grant_type": "password", "client_id": "app", "client_secret": "sh",
-                      "username": "u", "password": "pw"}
+    assert fields == {
+        "grant_type": "password",
+        "client_id": "app",
+        "client_secret": "sh",
+        "username": "u",
+        "password": "pw",
+    }
     assert "scope" not in fields and not sent.url.query
     assert route.calls.last.request.headers["Authorization"] == "OAuth abc123"
 
@@ -284,14 +324,22 @@ async def test_authorization_code_helpers() -> None:
 
     url = httpx.URL(authorize_url(BASE, "app", "https://cb.example/x", state="st"))
     assert url.path == "/api/oauthv2/authorize"
-    assert dict(url.params) == {"response_type": "code", "client_id": "app",
-                                "redirect_uri": "https://cb.example/x", "state": "st"}
+    assert dict(url.params) == {
+        "response_type": "code",
+        "client_id": "app",
+        "redirect_uri": "https://cb.example/x",
+        "state": "st",
+    }
     route = respx.post(f"{API}/oauthv2/token").respond(
         json={"access_token": "grant-xyz-123", "scope": None}, headers={"Cache-Control": "no-store"}
     )
-    grant = await exchange_code(BASE, client_id="app", code="c0de",
-                                redirect_uri="https://cb.example/x")
+    grant = await exchange_code(
+        BASE, client_id="app", code="c0de", redirect_uri="https://cb.example/x"
+    )
     assert grant.access_token == "grant-xyz-123" and "xyz" not in repr(grant)
     assert dict(form_of(route.calls.last.request)) == {
-        "grant_type": "authorization_code", "client_id": "app", "code": "c0de",
-        "redirect_uri": "https://cb.example/x"}
+        "grant_type": "authorization_code",
+        "client_id": "app",
+        "code": "c0de",
+        "redirect_uri": "https://cb.example/x",
+    }
