@@ -22,6 +22,7 @@ from asyncdam._version import __version__
 COMMANDS: dict[str, str] = {
     "emulate": "asyncdam.cli.emulate:emulate",
     "phrase": "asyncdam.cli.phrase_cmd:phrase",
+    "demo": "asyncdam.cli.demo:demo",
 }
 
 

@@ -35,8 +35,11 @@ __all__ = ["Reporter", "describe_error", "fail", "guarded", "stderr_console", "s
 
 
 def stdout_console() -> Console:
-    """The console for results (tables)."""
-    return Console(soft_wrap=False)
+    """The console for results (tables); wide enough off a terminal that CI logs stay tabular."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=max(console.width, 150))
+    return console
 
 
 def stderr_console() -> Console:
@@ -140,10 +143,12 @@ class Reporter:
             return update
 
         def note(done: int, known_total: int | None) -> None:
-            # Plain output: one line per tenth of the way, never a line per item.
+            # Plain output: a line per quarter of the way, never a line per item.
             if self.quiet or not known_total:
                 return
-            step = done * 10 // known_total
+            step = done * 4 // known_total
+            if step == 0:
+                return
             if step > self._last_note.get(description, -1):
                 self._last_note[description] = step
                 self.console.print(f"{description}: {done}/{known_total}", highlight=False)
