@@ -246,3 +246,28 @@ async def test_branches_create_merge_compare_and_conflicts() -> None:
         assert renamed.json()["name"] == "feat-done"
         assert (await c.delete(f"/projects/{pid}/branches/feat-done")).status_code == 204
         assert (await c.get(f"/projects/{pid}/keys", params={"branch": "nope"})).status_code == 404
+
+
+async def test_teams_and_membership_posts_answer_201_without_body() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        account = (await c.get("/accounts")).json()[0]["id"]
+        pid = (await main_project(c))["id"]
+        user = (await c.get("/user")).json()["id"]
+        base = f"/accounts/{account}/teams"
+        team = await c.post(base, json={"name": "German"})
+        assert team.status_code == 201 and team.json()["projects"] == []
+        tid = team.json()["id"]
+        assert (await c.post(base, json={})).status_code == 400
+        added = await c.post(f"{base}/{tid}/projects", json={"id": pid})
+        assert added.status_code == 201 and added.content == b""
+        joined = await c.post(f"{base}/{tid}/users", json={"id": user})
+        assert joined.status_code == 201 and joined.content == b""
+        assert (await c.post(f"{base}/{tid}/users", json={"id": "nobody"})).status_code == 404
+        shown = (await c.get(f"{base}/{tid}")).json()
+        assert [p["id"] for p in shown["projects"]] == [pid]
+        assert [u["id"] for u in shown["users"]] == [user]
+        assert (await c.delete(f"{base}/{tid}/projects/{pid}")).status_code == 204
+        assert (await c.patch(f"{base}/{tid}", json={"name": "DE"})).json()["name"] == "DE"
+        assert [t["name"] for t in (await c.get(base)).json()] == ["DE"]
+        assert (await c.delete(f"{base}/{tid}")).status_code == 204

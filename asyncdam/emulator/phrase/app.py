@@ -20,6 +20,7 @@ from asyncdam.emulator.phrase import (
     routes_core,
     routes_keys,
     routes_locales,
+    routes_teams,
     routes_translations,
     routes_work,
 )
@@ -65,6 +66,7 @@ ROUTER = Router(
         *routes_keys.ROUTES,
         *routes_translations.ROUTES,
         *routes_work.ROUTES,
+        *routes_teams.ROUTES,
     ]
 )
 
@@ -442,6 +444,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     state.download_files = {}
     state.authorizations = {}
     state.extra_tokens = {}
+    state.teams = {}
     inner: ASGIApp = Dispatcher(app)
     try:
         from asyncdam.emulator.faults import FaultMiddleware
