@@ -411,7 +411,15 @@ def _query(scope: Scope) -> list[tuple[str, str]]:
 
 
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
-    """A Phrase Strings API v2 emulator seeded from `config` (see `app.state` for switches)."""
+    """A Phrase Strings API v2 emulator seeded from `config`.
+
+    `app.state` holds the data (`store`), the counters (`stats`), the clock (`clock`, a callable
+    returning epoch seconds; replace it in tests) and switches that may be flipped on a live app:
+    `link_rel_quoted`, `quota_scope` ("user" | "project"), `quota_reason`, `concurrency_reason`,
+    `concurrency_body` ("plain" | "json"), `concurrency_omit_reset`, `ua_before_auth`,
+    `ua_counts`, `accept_put`, `jsonp`, `async_polls`, `async_delay`, `download_ttl`,
+    `base_paths`.
+    """
     config = config if config is not None else EmulatorConfig()
     app = Starlette()
     state = app.state
