@@ -153,7 +153,7 @@ async def test_envelope_missing_the_expected_key_is_decode_error(pn: Phraseanet)
     ok = error_env(404, None)
     ok["meta"].update(http_code=200, error_type=None, error_message=None)
     respx.get(URL).respond(200, json=ok)
-    with pytest.raises(DecodeError, match="response.record"):
+    with pytest.raises(DecodeError, match=r"response\.record"):
         await pn.records.get(1, 42)
 
 
