@@ -47,6 +47,10 @@ class PhraseDialect(BaseDialect):
 
     def error_message(self, body: Any, response: Response) -> str:
         """`message` (400/404/422), `error` (ICU 422, QPS), plain text (429); else the reason."""
+        otp = response.headers.get("x-phraseapp-otp", "")
+        if response.status == 401 and otp.lower().startswith("required"):
+            kind = otp.partition(";")[2].strip() or "unknown"
+            return f"two-factor code required: pass otp= (method: {kind})"
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict) and isinstance(error.get("message"), str):

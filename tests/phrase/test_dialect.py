@@ -64,6 +64,8 @@ def test_message_body_and_empty_401() -> None:
     assert isinstance(err, BadRequest) and err.message == "JSON could not be parsed"
     err = d.error_for(_response(401), 0.0)
     assert isinstance(err, Unauthorized) and err.message == "Unauthorized"
+    otp = d.error_for(_response(401, b"", **{"X-PhraseApp-OTP": "required; app"}), 0.0)
+    assert isinstance(otp, Unauthorized) and "otp=" in otp.message and "app" in otp.message
     err = d.error_for(_response(404, b"Not Found"), 0.0)
     assert isinstance(err, NotFound)
     icu = d.error_for(_response(422, b'{"error":"unexpected token"}'), 0.0)
