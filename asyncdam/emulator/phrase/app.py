@@ -155,7 +155,7 @@ class Dispatcher:
         body = await _read_body(receive)
         ctx = Ctx(
             method=lookup,
-            path=info["sub"],
+            path=info["raw_sub"],
             params={},
             query=info["query"],
             headers=info["headers"],
