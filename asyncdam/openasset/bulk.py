@@ -102,6 +102,49 @@ def error_entry(entry: Any) -> ItemError | None:
 
 BatchSender = Callable[[Sequence[Any]], Awaitable[Response]]
 BatchReader = Callable[[Sequence[Any], Response, int], list[BulkItem[T]]]
+GroupSender = Callable[[list[int]], Awaitable[Response]]
+GroupReader = Callable[[list[int], Response], list[BulkItem[T]]]
+
+
+async def run_groups(
+    groups: Sequence[list[int]],
+    send: GroupSender,
+    read: GroupReader[T],
+    *,
+    concurrency: int,
+) -> BulkResult[T]:
+    """Send pre-formed groups of input indexes, at most `concurrency` at once; every index reported.
+
+    `read(indexes, response)` returns one `BulkItem` per index (absolute positions). A group whose
+    request fails reports that failure on each of its items.
+    """
+    results: list[BulkItem[T]] = []
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    def fail_all(indexes: list[int], error: ItemError) -> None:
+        results.extend(BulkItem(i, error=error) for i in indexes)
+
+    async def one(indexes: list[int]) -> None:
+        async with limiter:
+            try:
+                response = await send(indexes)
+            except AsyncDamError as exc:
+                status = exc.status if isinstance(exc, APIStatusError) else None
+                fail_all(indexes, ItemError(status, f"batch failed: {exc}", exc))
+                return
+        try:
+            items = read(indexes, response)
+        except AsyncDamError as exc:
+            # The batch was sent and may have been applied; say so rather than guess per item.
+            fail_all(indexes, ItemError(response.status, f"outcome unknown: {exc}", exc))
+            return
+        results.extend(items)
+
+    async with anyio.create_task_group() as tg:
+        for group in groups:
+            tg.start_soon(one, group)
+    results.sort(key=lambda item: item.index)
+    return BulkResult(tuple(results))
 
 
 async def run_batches(
@@ -112,33 +155,17 @@ async def run_batches(
     batch_size: int,
     concurrency: int,
 ) -> BulkResult[T]:
-    """Send `bodies` in batches with at most `concurrency` batches in flight; every item reported.
-
-    `read(batch, response, first_index)` turns one batch's answer into its items.
-    """
+    """Send `bodies` in consecutive batches; `read(batch, response, first_index)` reads one."""
     check_batch_size(batch_size)
-    results: dict[int, list[BulkItem[T]]] = {}
-    limiter = anyio.CapacityLimiter(max(1, concurrency))
+    groups = [
+        list(range(start, min(start + batch_size, len(bodies))))
+        for start in range(0, len(bodies), batch_size)
+    ]
 
-    async def one(start: int) -> None:
-        batch = bodies[start : start + batch_size]
-        async with limiter:
-            try:
-                response = await send(batch)
-            except AsyncDamError as exc:
-                status = exc.status if isinstance(exc, APIStatusError) else None
-                error = ItemError(status, f"batch failed: {exc}", exc)
-                results[start] = [BulkItem(start + i, error=error) for i in range(len(batch))]
-                return
-        try:
-            results[start] = read(batch, response, start)
-        except AsyncDamError as exc:
-            # The batch was sent and may have been applied; say so rather than guess per item.
-            error = ItemError(response.status, f"answer unreadable, outcome unknown: {exc}", exc)
-            results[start] = [BulkItem(start + i, error=error) for i in range(len(batch))]
+    async def send_group(indexes: list[int]) -> Response:
+        return await send([bodies[i] for i in indexes])
 
-    async with anyio.create_task_group() as tg:
-        for start in range(0, len(bodies), batch_size):
-            tg.start_soon(one, start)
-    items = [item for start in sorted(results) for item in results[start]]
-    return BulkResult(tuple(items))
+    def read_group(indexes: list[int], response: Response) -> list[BulkItem[T]]:
+        return read([bodies[i] for i in indexes], response, indexes[0])
+
+    return await run_groups(groups, send_group, read_group, concurrency=concurrency)

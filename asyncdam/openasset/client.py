@@ -1,0 +1,223 @@
+"""`OpenAsset`: the public client, one resource group per noun (`oa.files`, `oa.projects` ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.request import Request
+from asyncdam.engine.service import ServiceBase
+from asyncdam.engine.session import Engine
+from asyncdam.openasset.auth import SessionKeyAuth, basic_header, token_header
+from asyncdam.openasset.context import PROBE_PATH, Context
+from asyncdam.openasset.dialect import OpenAssetDialect, default_headers, rest_base
+from asyncdam.openasset.files import Files
+from asyncdam.openasset.models import (
+    AccessLevel,
+    Album,
+    AlternateStore,
+    AspectRatio,
+    Category,
+    CopyrightHolder,
+    CopyrightPolicy,
+    DataIntegration,
+    Employee,
+    EmployeeKeyword,
+    EmployeeKeywordCategory,
+    Field,
+    FieldLookupString,
+    FieldValue,
+    File,
+    Group,
+    Keyword,
+    KeywordCategory,
+    Photographer,
+    Project,
+    ProjectKeyword,
+    ProjectKeywordCategory,
+    Ref,
+    Search,
+    SearchResult,
+    Size,
+    TextRewrite,
+    User,
+)
+from asyncdam.openasset.nested import Nested
+from asyncdam.openasset.nouns import NOUNS
+from asyncdam.openasset.resources import Resource
+from asyncdam.openasset.versions import Version
+
+DEFAULT_PAGE_SIZE = 500
+
+
+class Projects(Resource[Project]):
+    """`oa.projects` with its keywords, custom field values and files."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Projects"]
+        super().__init__(ctx, spec)
+        self.keywords: Nested[Ref] = Nested(ctx, spec, spec.nested["ProjectKeywords"])
+        self.fields: Nested[FieldValue] = Nested(ctx, spec, spec.nested["Fields"])
+        self.files: Nested[File] = Nested(ctx, spec, spec.nested["Files"])
+
+
+class Albums(Resource[Album]):
+    """`oa.albums` with their files, groups and users."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Albums"]
+        super().__init__(ctx, spec)
+        self.files: Nested[Ref] = Nested(ctx, spec, spec.nested["Files"])
+        self.groups: Nested[Ref] = Nested(ctx, spec, spec.nested["Groups"])
+        self.users: Nested[Ref] = Nested(ctx, spec, spec.nested["Users"])
+
+
+class Fields(Resource[Field]):
+    """`oa.fields` with their lookup strings (options)."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Fields"]
+        super().__init__(ctx, spec)
+        self.lookup_strings: Nested[FieldLookupString] = Nested(
+            ctx, spec, spec.nested["FieldLookupStrings"]
+        )
+
+
+class Searches(Resource[Search]):
+    """`oa.searches` with their groups, users and results."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Searches"]
+        super().__init__(ctx, spec)
+        self.groups: Nested[Ref] = Nested(ctx, spec, spec.nested["Groups"])
+        self.users: Nested[Ref] = Nested(ctx, spec, spec.nested["Users"])
+        self.results: Nested[SearchResult] = Nested(ctx, spec, spec.nested["Results"])
+
+
+class Groups(Resource[Group]):
+    """`oa.groups` (servers 8.1.11+) with their users."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Groups"]
+        super().__init__(ctx, spec)
+        self.users: Nested[Ref] = Nested(ctx, spec, spec.nested["Users"])
+
+
+class Users(Resource[User]):
+    """`oa.users` with the groups each belongs to."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Users"]
+        super().__init__(ctx, spec)
+        self.groups: Nested[Ref] = Nested(ctx, spec, spec.nested["Groups"])
+
+
+def _credential(token: tuple[str | int, str] | None, basic: tuple[str, str] | None) -> str | None:
+    if token is not None and basic is not None:
+        raise ConfigurationError("pass token= or basic=, not both")
+    if token is not None:
+        if not isinstance(token, tuple) or len(token) != 2:
+            raise ConfigurationError("token= is a (token_id, secret) pair")
+        return token_header(token[0], token[1])
+    if basic is not None:
+        if not isinstance(basic, tuple) or len(basic) != 2 or not basic[0]:
+            raise ConfigurationError("basic= is a (username, password) pair")
+        return basic_header(basic[0], basic[1])
+    return None  # anonymous: the server's anonymous access rules apply
+
+
+class OpenAsset(ServiceBase):
+    """Async client for the OpenAsset REST API v1.
+
+    `token=(id, secret)` sends `Authorization: OATU id:secret`, `basic=(user, password)` Basic auth;
+    after the first answer only the `X-SessionKey` is sent. Without either, requests run as
+    anonymous. `storage_transport` replaces the network for size files on other hosts (tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: tuple[str | int, str] | None = None,
+        basic: tuple[str, str] | None = None,
+        engine: Engine | None = None,
+        concurrency: int = 2,
+        allow_insecure_http: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        storage_transport: httpx.AsyncBaseTransport | None = None,
+        **engine_options: Any,
+    ) -> None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ConfigurationError("page_size must be a positive integer")
+        self.auth = SessionKeyAuth(_credential(token, basic))
+        dialect = OpenAssetDialect(
+            name="openasset",
+            base_url=rest_base(base_url, allow_insecure_http=allow_insecure_http),
+            auth=self.auth,
+            default_headers=default_headers(),
+            credential_id=self.auth.credential_id,
+            concurrency=concurrency,
+            initial_rate=None,
+        )
+        super().__init__(dialect, engine, **engine_options)
+        ctx = Context(self._client, dialect, page_size=page_size, concurrency=concurrency)
+        self._ctx = ctx
+
+        def plain(name: str) -> Any:
+            return Resource(ctx, NOUNS[name])
+
+        self.access_levels: Resource[AccessLevel] = plain("AccessLevels")
+        self.albums = Albums(ctx)
+        self.alternate_stores: Resource[AlternateStore] = plain("AlternateStores")
+        self.aspect_ratios: Resource[AspectRatio] = plain("AspectRatios")
+        self.categories: Resource[Category] = plain("Categories")
+        self.copyright_holders: Resource[CopyrightHolder] = plain("CopyrightHolders")
+        self.copyright_policies: Resource[CopyrightPolicy] = plain("CopyrightPolicies")
+        self.data_integrations: Resource[DataIntegration] = plain("DataIntegrations")
+        self.employees: Resource[Employee] = plain("Employees")
+        self.employee_keywords: Resource[EmployeeKeyword] = plain("EmployeeKeywords")
+        self.employee_keyword_categories: Resource[EmployeeKeywordCategory] = plain(
+            "EmployeeKeywordCategories"
+        )
+        self.fields = Fields(ctx)
+        self.files = Files(ctx, NOUNS["Files"], storage_transport)
+        self.groups = Groups(ctx)
+        self.keywords: Resource[Keyword] = plain("Keywords")
+        self.keyword_categories: Resource[KeywordCategory] = plain("KeywordCategories")
+        self.photographers: Resource[Photographer] = plain("Photographers")
+        self.projects = Projects(ctx)
+        self.project_keywords: Resource[ProjectKeyword] = plain("ProjectKeywords")
+        self.project_keyword_categories: Resource[ProjectKeywordCategory] = plain(
+            "ProjectKeywordCategories"
+        )
+        self.searches = Searches(ctx)
+        self.sizes: Resource[Size] = plain("Sizes")
+        self.text_rewrites: Resource[TextRewrite] = plain("TextRewrites")
+        self.users = Users(ctx)
+
+    def __repr__(self) -> str:
+        return f"<OpenAsset {self.dialect.base_url} auth={self.auth!r}>"
+
+    @property
+    def version(self) -> Version | None:
+        """The server's version as last reported (`X-OpenAsset-Version`), None before any answer."""
+        return self._ctx.dialect.server_version
+
+    async def server_version(self) -> Version | None:
+        """The server's version, probing `HEAD /Headers` when no answer has told it yet."""
+        return await self._ctx.server_version()
+
+    async def logout(self) -> None:
+        """Revoke the session key (`HEAD /Headers?logout=logout`) and forget it."""
+        if self.auth.has_session_key:
+            await self._ctx.send(
+                Request(method="HEAD", path=PROBE_PATH, query={"logout": "logout"})
+            )
+        self.auth.forget_session()
+
+    async def aclose(self) -> None:
+        """Close the storage-host client, then the engine if this client owns it."""
+        await self.files.aclose()
+        await super().aclose()
