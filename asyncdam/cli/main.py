@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "emulate": "asyncdam.cli.emulate:emulate",
     "phrase": "asyncdam.cli.phrase_cmd:phrase",
     "demo": "asyncdam.cli.demo:demo",
+    "phraseanet": "asyncdam.cli.phraseanet_cmd:phraseanet",
 }
 
 

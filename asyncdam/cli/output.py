@@ -169,3 +169,13 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     for row in rows:
         out.add_row(*row)
     return out
+
+
+def show_plan(
+    reporter: Reporter, where: str, source: str, fingerprint: str, lines: list[str]
+) -> None:
+    """What a `--dry-run` would have done: target, credential origin (never the secret), steps."""
+    reporter.console.print(f"dry run: nothing is sent to {where}", highlight=False)
+    reporter.console.print(f"  credential: {source} (fingerprint {fingerprint})", highlight=False)
+    for line in lines:
+        reporter.console.print(f"  {line}", highlight=False)

@@ -10,7 +10,7 @@ import click
 
 from asyncdam.cli.credentials import Credentials, resolve, service_options
 from asyncdam.cli.jobs import resume_paginator, run_export
-from asyncdam.cli.output import Reporter, guarded
+from asyncdam.cli.output import Reporter, guarded, show_plan
 from asyncdam.engine.cache_storage import SQLiteCache
 from asyncdam.engine.session import Engine
 
@@ -37,12 +37,7 @@ def _client(creds: Credentials, engine: Engine | None = None, concurrency: int =
 
 def _plan(reporter: Reporter, creds: Credentials, lines: list[str]) -> None:
     where = creds.base_url or "https://api.phrase.com/v2 (default)"
-    reporter.console.print(f"dry run: nothing is sent to {where}", highlight=False)
-    reporter.console.print(
-        f"  credential: {creds.source} (fingerprint {creds.fingerprint})", highlight=False
-    )
-    for line in lines:
-        reporter.console.print(f"  {line}", highlight=False)
+    show_plan(reporter, where, creds.source, creds.fingerprint, lines)
 
 
 @click.group()
