@@ -61,18 +61,18 @@ BAD_CALLS: list[tuple[str, Call]] = [
 
 
 @pytest.mark.parametrize(("label", "call"), BAD_CALLS, ids=[c[0] for c in BAD_CALLS])
-@respx.mock(assert_all_called=False)
 async def test_bad_calls_never_reach_the_wire(label: str, call: Call) -> None:
-    everything = respx.route().respond(500)
-    async with Phraseanet(BASE, token="t") as pn:
-        with pytest.raises(InvalidRequestError):
-            result = call(pn)
-            if isinstance(result, Awaitable):
-                await result
-            else:
-                async for _ in result:
-                    break
-    assert not everything.called
+    with respx.mock(assert_all_called=False) as router:
+        everything = router.route().respond(500)
+        async with Phraseanet(BASE, token="t") as pn:
+            with pytest.raises(InvalidRequestError):
+                result = call(pn)
+                if isinstance(result, Awaitable):
+                    await result
+                else:
+                    async for _ in result:
+                        break
+        assert not everything.called
 
 
 @pytest.mark.parametrize(
