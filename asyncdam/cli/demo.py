@@ -74,6 +74,7 @@ class ServiceJob:
     window: float | None
     revalidates: bool  # whether the listing's responses carry validators (so pass 2 is 304s)
     note: str = ""
+    prepare_app: Callable[[Any], None] | None = None  # emulator switches set before serving
 
 
 def _phrase_job(latency_ms: float, size: float) -> ServiceJob | None:
@@ -147,7 +148,7 @@ def _phraseanet_job(latency_ms: float, size: float) -> ServiceJob | None:
 
 def _openasset_job(latency_ms: float, size: float) -> ServiceJob | None:
     try:
-        from asyncdam.openasset import OpenAsset  # type: ignore[attr-defined,unused-ignore]
+        from asyncdam.openasset import OpenAsset
     except ImportError:
         return None
 
@@ -157,6 +158,10 @@ def _openasset_job(latency_ms: float, size: float) -> ServiceJob | None:
 
     async def listing(client: Any) -> tuple[Any, str]:
         return client.files.list(), "all files"
+
+    def conditional(app: Any) -> None:
+        # Off by default in the emulator: real servers' support is unverified (no ETag at all).
+        app.state.settings = attrs.evolve(app.state.settings, conditional=True)
 
     return ServiceJob(
         service="openasset",
@@ -172,6 +177,8 @@ def _openasset_job(latency_ms: float, size: float) -> ServiceJob | None:
         quota=None,
         window=None,
         revalidates=True,
+        note="revalidation uses Last-Modified/If-Modified-Since (the emulator's optional switch)",
+        prepare_app=conditional,
     )
 
 
@@ -295,6 +302,8 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
             urls: dict[str, str] = {}
             for job in jobs:
                 app = create_app(job.service, job.config)
+                if job.prepare_app is not None:
+                    job.prepare_app(app)
                 server = stack.enter_context(EmulatorServer(job.service, job.config, app=app))
                 apps[job.service] = app
                 urls[job.service] = server.origin + base_path(job.service)
