@@ -1,1 +1,1 @@
-"""Side-by-side benchmarks: every figure is a ratio or a count against a baseline run in the same process."""
+"""Side-by-side benchmarks: every figure is a ratio or count against a baseline run alongside."""

@@ -154,6 +154,6 @@ class BaseDialect:
         return error_class_for(response.status)(message, **common)
 
     def check_response(self, response: Response, now: float) -> None:
-        """Raise the typed error for a failed response; adapters may also validate success bodies."""
+        """Raise the typed error for a failed response; adapters may also check success bodies."""
         if response.status >= 400:
             raise self.error_for(response, now)

@@ -42,7 +42,7 @@ class TransportError(AsyncDamError):
         return f"{base}{where}{tries}"
 
 
-class TimeoutError(TransportError):  # noqa: A001 - the public name the design asks for
+class TimeoutError(TransportError):
     """The server did not answer in time (connect, read, write or pool timeout)."""
 
 

@@ -1,4 +1,4 @@
-"""Per-engine counters and user hooks (request, response, retry, throttle) for logging and tracing."""
+"""Per-engine counters and user hooks (request, response, retry, throttle) for tracing."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ Hook = Callable[[Event], None] | Callable[[Event], Awaitable[None]]
 
 @attrs.define
 class Hooks:
-    """User callbacks; each may be a plain function or a coroutine function. A failing hook is logged."""
+    """User callbacks, plain or coroutine functions; a failing hook is logged, not raised."""
 
     request: list[Hook] = attrs.field(factory=list)
     response: list[Hook] = attrs.field(factory=list)

@@ -30,9 +30,7 @@ class Permit(Protocol):
 class LimiterBackend(Protocol):
     """Hands out permits per quota scope; local (in-process) or shared (Redis)."""
 
-    async def acquire(
-        self, scope: str, *, concurrency: int, initial_rate: Rate | None
-    ) -> Permit:
+    async def acquire(self, scope: str, *, concurrency: int, initial_rate: Rate | None) -> Permit:
         """Wait (FIFO, one timed sleep at a time, cancellable) until a token and a slot are free."""
         ...
 

@@ -1,14 +1,25 @@
-"""Keep secrets out of messages: URLs lose userinfo and credential parameters; secrets become hashes."""
+"""Keep secrets out of messages: URLs lose credentials; secrets become short hashes."""
 
 from __future__ import annotations
 
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Query parameters that carry credentials in the three services (Phraseanet's oauth_token most of all).
+# Query parameters that carry credentials (Phraseanet's oauth_token above all).
 SECRET_PARAMS = frozenset(
-    {"oauth_token", "access_token", "token", "password", "client_secret", "code", "api_key", "key",
-     "secret", "sessionkey", "session_key"}
+    {
+        "oauth_token",
+        "access_token",
+        "token",
+        "password",
+        "client_secret",
+        "code",
+        "api_key",
+        "key",
+        "secret",
+        "sessionkey",
+        "session_key",
+    }
 )
 
 

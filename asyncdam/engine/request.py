@@ -31,7 +31,9 @@ def encode_path_segment(value: object, *, name: str = "value") -> str:
     `.` and `..` are refused outright because some servers and proxies normalise them away.
     """
     if value is None or isinstance(value, bool):
-        raise InvalidRequestError(f"path parameter {name!r} must be a string or integer, got {value!r}")
+        raise InvalidRequestError(
+            f"path parameter {name!r} must be a string or integer, got {value!r}"
+        )
     if not isinstance(value, str | int):
         raise InvalidRequestError(
             f"path parameter {name!r} must be a string or integer, got {type(value).__name__}"
@@ -68,6 +70,10 @@ def check_header_value(name: str, value: str) -> str:
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 
 
+def _upper(method: str) -> str:
+    return method.upper()
+
+
 @attrs.frozen(kw_only=True)
 class Request:
     """One logical API call: the engine sends it (and maybe retries it) on the adapter's dialect.
@@ -77,7 +83,7 @@ class Request:
     dialect's origin.
     """
 
-    method: str = attrs.field(converter=str.upper)
+    method: str = attrs.field(converter=_upper)
     path: str = ""
     path_params: Mapping[str, object] = attrs.field(factory=dict)
     url: str | None = None
@@ -155,12 +161,17 @@ class Response:
     def json(self) -> Any:
         """The body parsed as JSON; a `DecodeError` when it is not JSON."""
         if not self.content.strip():
-            raise DecodeError("empty body where JSON was expected", method=self.method, url=self.url)
+            raise DecodeError(
+                "empty body where JSON was expected", method=self.method, url=self.url
+            )
         try:
             return _json.loads(self.text)
         except ValueError as exc:
             raise DecodeError(
-                f"body is not valid JSON: {exc}", method=self.method, url=self.url, body=self.content
+                f"body is not valid JSON: {exc}",
+                method=self.method,
+                url=self.url,
+                body=self.content,
             ) from None
 
 

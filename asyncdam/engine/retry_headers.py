@@ -64,8 +64,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
-        if when is None:
-            return None
         seconds = when.timestamp() - now
     if not math.isfinite(seconds):
         return None

@@ -14,7 +14,9 @@ class ServiceBase:
 
     def __init__(self, dialect: BaseDialect, engine: Engine | None = None, **engine_options: Any):
         if engine is not None and engine_options:
-            raise TypeError("pass engine options to the Engine you share, not to the service client")
+            raise TypeError(
+                "pass engine options to the Engine you share, not to the service client"
+            )
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else Engine(**engine_options)
         self._client: ServiceClient = self.engine.bind(dialect)

@@ -71,7 +71,9 @@ class Engine:
             try:
                 import h2  # noqa: F401
             except ImportError:
-                raise ConfigurationError("http2=True needs the 'http2' extra: asyncdam[http2]") from None
+                raise ConfigurationError(
+                    "http2=True needs the 'http2' extra: asyncdam[http2]"
+                ) from None
         self._http = httpx.AsyncClient(
             timeout=timeout,
             limits=httpx.Limits(
@@ -181,11 +183,21 @@ class Engine:
         url = getattr(error, "url", "")
         logger.info(
             "retrying %s %s in %.2fs (attempt %d: %s)",
-            request.method, url, decision.delay, attempt + 1, decision.reason,
+            request.method,
+            url,
+            decision.delay,
+            attempt + 1,
+            decision.reason,
         )
         await self.hooks.emit(
-            Event(kind="retry", method=request.method, url=url, attempt=attempt,
-                  delay=decision.delay, reason=decision.reason)
+            Event(
+                kind="retry",
+                method=request.method,
+                url=url,
+                attempt=attempt,
+                delay=decision.delay,
+                reason=decision.reason,
+            )
         )
         await self.clock.sleep(decision.delay)
 
@@ -212,8 +224,9 @@ class Engine:
         permit = await self._acquire(dialect, request, url)
         refund = True
         try:
-            await self.hooks.emit(Event(kind="request", method=request.method, url=url,
-                                        attempt=attempt))
+            await self.hooks.emit(
+                Event(kind="request", method=request.method, url=url, attempt=attempt)
+            )
             self.stats.requests += 1
             started = time.monotonic()
             try:
@@ -229,12 +242,25 @@ class Engine:
             permit.observe(dialect.read_rate_limit(raw.headers, now), now)
             refund = raw.status_code == 304
             response = Response(
-                status=raw.status_code, headers=raw.headers, content=raw.content,
-                method=request.method, url=url, attempts=attempt, elapsed=elapsed,
+                status=raw.status_code,
+                headers=raw.headers,
+                content=raw.content,
+                method=request.method,
+                url=url,
+                attempts=attempt,
+                elapsed=elapsed,
             )
             self._count(response)
-            await self.hooks.emit(Event(kind="response", method=request.method, url=url,
-                                        attempt=attempt, status=response.status, elapsed=elapsed))
+            await self.hooks.emit(
+                Event(
+                    kind="response",
+                    method=request.method,
+                    url=url,
+                    attempt=attempt,
+                    status=response.status,
+                    elapsed=elapsed,
+                )
+            )
             return response
         finally:
             with anyio.CancelScope(shield=True):
@@ -248,8 +274,9 @@ class Engine:
         )
         if permit.waited > 0:
             self.stats.throttle_wait += permit.waited
-            await self.hooks.emit(Event(kind="throttle", method=request.method, url=url,
-                                        delay=permit.waited))
+            await self.hooks.emit(
+                Event(kind="throttle", method=request.method, url=url, delay=permit.waited)
+            )
         return permit
 
     @staticmethod
@@ -267,7 +294,7 @@ class Engine:
     async def stream(
         self, dialect: BaseDialect, request: Request
     ) -> AsyncIterator[StreamedResponse]:
-        """Send a request whose body is read as a byte stream (downloads); retries before the body."""
+        """Send a request whose body is read as a byte stream; retries happen before the body."""
         attempt = 0
         self.retry_budget.record_request(self.clock.now())
         while True:
@@ -301,11 +328,18 @@ class Engine:
                         body = await raw.aread()
                     finally:
                         await raw.aclose()
-                    response = Response(status=raw.status_code, headers=raw.headers, content=body,
-                                        method=request.method, url=url, attempts=attempt)
+                    response = Response(
+                        status=raw.status_code,
+                        headers=raw.headers,
+                        content=body,
+                        method=request.method,
+                        url=url,
+                        attempts=attempt,
+                    )
                     error = dialect.error_for(response, now)
-                    decision = self._decide(dialect, request, attempt, response=response,
-                                            error=error)
+                    decision = self._decide(
+                        dialect, request, attempt, response=response, error=error
+                    )
             finally:
                 with anyio.CancelScope(shield=True):
                     await permit.release(refund=refund)
@@ -339,8 +373,9 @@ class StreamedResponse:
                 self._stats.bytes_received += len(chunk)
                 yield chunk
         except httpx.TransportError as exc:
-            raise transport_error(exc, method=self._raw.request.method, url=self.url,
-                                  attempts=1) from None
+            raise transport_error(
+                exc, method=self._raw.request.method, url=self.url, attempts=1
+            ) from None
 
     async def read(self) -> bytes:
         """The whole body as bytes."""

@@ -45,7 +45,7 @@ def build_request(
         headers[k] = v
     for k, v in extra_headers.items():
         headers[k] = check_header_value(k, v)
-    params = query_pairs(request.query)
+    params: list[tuple[str, str | int | float | bool | None]] = list(query_pairs(request.query))
     if params and request.url is not None:
         params = list(httpx.URL(request.url).params.multi_items()) + params
         url = url.copy_with(query=None)
@@ -59,9 +59,7 @@ def build_request(
         kwargs["files"] = list(request.files)
     if request.content is not None:
         kwargs["content"] = request.content
-    return httpx.Request(
-        request.method, url, params=params or None, headers=headers, **kwargs
-    )
+    return httpx.Request(request.method, url, params=params or None, headers=headers, **kwargs)
 
 
 def _form_dict(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:

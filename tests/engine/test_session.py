@@ -105,7 +105,9 @@ def test_path_values_that_could_change_the_route_are_refused(bad: Any) -> None:
 
 
 def test_query_and_fragment_characters_are_encoded_in_paths() -> None:
-    path = Request(method="GET", path="/items/{i}", path_params={"i": "x?y#z\r\n\x00é"}).rendered_path()
+    path = Request(
+        method="GET", path="/items/{i}", path_params={"i": "x?y#z\r\n\x00é"}
+    ).rendered_path()
     assert path == "/items/x%3Fy%23z%0D%0A%00%C3%A9"
 
 
@@ -118,7 +120,9 @@ def test_plain_http_only_to_loopback_unless_opted_in() -> None:
     with pytest.raises(InsecureTransportError):
         check_base_url("http://dam.example.org")
     assert str(check_base_url("http://127.0.0.1:8400/v2")) == "http://127.0.0.1:8400/v2/"
-    assert check_base_url("http://dam.example.org", allow_insecure_http=True).host == "dam.example.org"
+    assert (
+        check_base_url("http://dam.example.org", allow_insecure_http=True).host == "dam.example.org"
+    )
     with pytest.raises(InsecureTransportError):
         check_base_url("https://user:pw@dam.example.org")
 
@@ -176,7 +180,11 @@ async def test_retry_after_forms_are_obeyed(
 async def test_garbled_rate_limit_headers_never_produce_absurd_waits(
     mock: respx.MockRouter, clock: RecordingClock
 ) -> None:
-    garbled = {"X-Rate-Limit-Limit": "abc", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "-5"}
+    garbled = {
+        "X-Rate-Limit-Limit": "abc",
+        "X-Rate-Limit-Remaining": "0",
+        "X-Rate-Limit-Reset": "-5",
+    }
     mock.get("/x").mock(
         side_effect=[httpx.Response(429, headers=garbled), httpx.Response(200, headers=garbled)]
     )
@@ -224,7 +232,9 @@ async def test_status_errors_are_typed_and_redacted(
     async with engine(clock) as eng:
         client = eng.bind(dialect())
         with pytest.raises(NotFound) as nf:
-            await client.send(Request(method="GET", path="/missing", query={"oauth_token": "s3cr3t"}))
+            await client.send(
+                Request(method="GET", path="/missing", query={"oauth_token": "s3cr3t"})
+            )
         with pytest.raises(ValidationFailed) as vf:
             await client.send(Request(method="POST", path="/keys", json={"name": ""}))
     assert nf.value.status == 404 and nf.value.method == "GET"
@@ -233,10 +243,15 @@ async def test_status_errors_are_typed_and_redacted(
     assert "name: is blank" in str(vf.value)
 
 
-async def test_rate_limited_error_has_reset_time(mock: respx.MockRouter, clock: RecordingClock) -> None:
+async def test_rate_limited_error_has_reset_time(
+    mock: respx.MockRouter, clock: RecordingClock
+) -> None:
     reset = int(clock.now()) + 30
-    headers = {"X-Rate-Limit-Limit": "10", "X-Rate-Limit-Remaining": "0",
-               "X-Rate-Limit-Reset": str(reset)}
+    headers = {
+        "X-Rate-Limit-Limit": "10",
+        "X-Rate-Limit-Remaining": "0",
+        "X-Rate-Limit-Reset": str(reset),
+    }
     mock.get("/x").respond(429, headers=headers, json={"message": "Rate limit exceeded"})
     async with engine(clock, retry=RetryPolicy(max_attempts=1)) as eng:
         with pytest.raises(RateLimited) as info:
