@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "phrase": "asyncdam.cli.phrase_cmd:phrase",
     "demo": "asyncdam.cli.demo:demo",
     "phraseanet": "asyncdam.cli.phraseanet_cmd:phraseanet",
+    "openasset": "asyncdam.cli.openasset_cmd:openasset",
 }
 
 
