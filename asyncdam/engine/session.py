@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import httpx
@@ -26,6 +26,9 @@ from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
 from asyncdam.engine.wire import build_request, transport_error, was_sent
 
+if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
+    from asyncdam.engine.redis_backend import RedisBackend as SharedBackend
+
 T = TypeVar("T")
 
 __all__ = ["Engine", "ServiceClient", "StreamedResponse"]
@@ -36,6 +39,7 @@ class Engine:
 
     `cache=True` keeps an in-memory LRU, `False` disables revalidation, a `CacheStorage` (e.g.
     `SQLiteCache("sync.db")`) persists entries. `transport` replaces the network (tests, emulators).
+    `backend` (e.g. `RedisBackend(url)`) supplies a shared limiter and cache storage.
     """
 
     def __init__(
@@ -53,8 +57,13 @@ class Engine:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         hooks: Hooks | None = None,
+        backend: SharedBackend | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
+        if backend is not None:
+            # A shared backend (e.g. RedisBackend) supplies both parts unless one is given.
+            limiter = limiter or backend.limiter
+            cache = backend.cache if cache is True else cache
         if cache is True:
             storage: CacheStorage | None = MemoryCache()
         elif cache is False:
