@@ -11,10 +11,10 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import attrs
 
 from asyncdam.engine.cache_storage import SQLiteCache
@@ -22,6 +22,7 @@ from asyncdam.engine.errors import InvalidRequestError
 from asyncdam.engine.protocols import CacheStorage
 from asyncdam.engine.session import Engine, ServiceClient
 from asyncdam.phrase._runtime import build_request
+from asyncdam.phrase._tasks import run_all
 from asyncdam.phrase.formats import check_file_format
 from asyncdam.phrase.resources.locales import _LOCALE_DOWNLOAD as _DOWNLOAD
 from asyncdam.phrase.resources.locales import LocalesResource
@@ -139,9 +140,7 @@ async def _pull(
             _write_atomic(path, response.content)
         results[index] = PullResult(locale_id, locale_name, path, changed, len(response.content))
 
-    async with anyio.create_task_group() as tg:
-        for i, (lid, lname) in enumerate(pairs):
-            tg.start_soon(one, i, lid, lname)
+    await run_all([partial(one, i, lid, lname) for i, (lid, lname) in enumerate(pairs)])
     return [r for r in results if r is not None]
 
 

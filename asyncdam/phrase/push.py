@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from asyncdam.engine.errors import InvalidRequestError, TimeoutError
 from asyncdam.phrase import models
+from asyncdam.phrase._tasks import run_all
 from asyncdam.phrase.formats import check_file_format
 from asyncdam.phrase.polling import Backoff
 
@@ -63,9 +62,7 @@ async def push(
             upload = await wait_for_upload(phrase, project_id, upload, branch, backoff)
         uploads[index] = upload
 
-    async with anyio.create_task_group() as tg:
-        for i, (path, locale) in enumerate(plan):
-            tg.start_soon(one, i, path, locale)
+    await run_all([partial(one, i, path, locale) for i, (path, locale) in enumerate(plan)])
     return [u for u in uploads if u is not None]
 
 
@@ -78,14 +75,15 @@ async def wait_for_upload(
 ) -> models.Upload:
     """Poll one upload (0.5 s doubling to 10 s, jittered) until it succeeds or fails."""
     policy = backoff or Backoff()
-    started = time.monotonic()
+    clock = phrase.engine.clock  # the engine's clock, so a fake clock drives polling in tests
+    started = clock.monotonic()
     attempt = 0
     while upload.state not in FINISHED_STATES:
         if not upload.id:
             raise InvalidRequestError("the server returned an upload without an id")
-        if time.monotonic() - started > policy.timeout:
+        if clock.monotonic() - started > policy.timeout:
             raise TimeoutError(f"upload {upload.id} still {upload.state!r} after {policy.timeout}s")
-        await anyio.sleep(policy.delay(attempt))
+        await clock.sleep(policy.delay(attempt))
         attempt += 1
         upload = await phrase.uploads.show(project_id, upload.id, branch=branch)
     return upload

@@ -192,3 +192,44 @@ async def test_pull_persistent_cache_spans_runs(mock: Any, tmp_path: Path) -> No
     assert [r.changed for r in results] == [False]
     assert [inm is not None for _, inm in handler.seen] == [False, True]
     assert (out / "l-en.yml").read_bytes() == bodies["l-en"]
+
+
+class _TickClock:
+    """A fake clock: sleeping moves time forward at once and records the delay."""
+
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+async def test_upload_polling_backs_off_then_times_out(mock: Any, tmp_path: Path) -> None:
+    from asyncdam.engine.errors import TimeoutError as AsyncDamTimeout
+    from asyncdam.engine.session import Engine
+
+    (tmp_path / "en.yml").write_bytes(b"en: {}\n")
+    mock.post("/projects/p1/uploads").respond(201, json={"id": "u1", "state": "initialized"})
+    mock.get("/projects/p1/uploads/u1").respond(200, json={"id": "u1", "state": "processing"})
+    clock = _TickClock()
+    async with Engine(clock=clock) as engine:
+        phrase = Phrase(token="tok", engine=engine)
+        with pytest.raises(AsyncDamTimeout):
+            await phrase.push(
+                "p1",
+                [tmp_path / "en.yml"],
+                file_format="yml",
+                locale_id="en",
+                backoff=Backoff(jitter=0.0, timeout=60.0),
+            )
+    assert clock.sleeps[:6] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
+    assert set(clock.sleeps[5:]) == {10.0}
+    assert 60.0 <= sum(clock.sleeps) <= 70.0
