@@ -63,3 +63,22 @@ async def test_push_then_keys_are_visible(phrase: Phrase, tmp_path: Path) -> Non
     assert [u.state for u in uploads] == ["success"]
     found = [k.name async for k in phrase.keys.list(project, q="name:pushed_by_test")]
     assert any("pushed_by_test" in (name or "") for name in found)
+
+
+async def test_async_download_against_emulator(phrase: Phrase) -> None:
+    project = await _project(phrase)
+    locales = [loc async for loc in phrase.locales.list(project)]
+    locale = locales[0].id or ""
+    body = await phrase.download_locale_async(project, locale, file_format="yml", backoff=FAST)
+    direct = await phrase.locales.download(project, locale, file_format="yml")
+    assert body == direct and body
+
+
+async def test_one_failing_locale_fails_the_pull_with_its_own_error(
+    phrase: Phrase, tmp_path: Path
+) -> None:
+    from asyncdam.engine.errors import NotFound
+
+    project = await _project(phrase)
+    with pytest.raises(NotFound):
+        await phrase.pull(project, tmp_path, locales=["no-such-locale"])
