@@ -81,7 +81,7 @@ def export(
     resume = resume_file or output.with_name(output.name + ".resume.json")
     where = _filters(filters)
     if project_id is not None:
-        where["project_id"] = str(project_id)
+        where["project_id"] = project_id
     with guarded(debug, what="openasset export"):
         creds = resolve(
             "openasset",
