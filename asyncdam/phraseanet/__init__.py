@@ -7,7 +7,13 @@ Resource groups: `records`, `stories`, `databoxes`, `collections`, `baskets`, `f
 """
 
 from asyncdam.phraseanet.client import Phraseanet
-from asyncdam.phraseanet.errors import InvalidToken, OAuthRequestError, PermissionDenied
+from asyncdam.phraseanet.errors import (
+    ErrorMeta,
+    InvalidToken,
+    OAuthRequestError,
+    PermissionDenied,
+    error_meta,
+)
 from asyncdam.phraseanet.oauth import (
     PasswordGrant,
     TokenGrant,
@@ -17,6 +23,7 @@ from asyncdam.phraseanet.oauth import (
 )
 
 __all__ = [
+    "ErrorMeta",
     "InvalidToken",
     "OAuthRequestError",
     "PasswordGrant",
@@ -24,6 +31,7 @@ __all__ = [
     "Phraseanet",
     "TokenGrant",
     "authorize_url",
+    "error_meta",
     "exchange_code",
     "password_grant",
 ]

@@ -11,17 +11,51 @@ Both subclass `Unauthorized`, so `except Unauthorized` still catches either. The
 400 replies (no token, `Bearer` scheme, token sent twice, token endpoint failures) are
 `OAuthRequestError` (a `BadRequest`) carrying the OAuth `oauth_error` code.
 
-Every error built from an envelope carries `error_type`, `error_details` and `api_version`
-attributes (None when the reply had no envelope).
+Every error the adapter raises carries `error_type`, `error_details` and `api_version`
+attributes (None when the reply had no envelope); `error_meta(err)` reads them with types.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from asyncdam.engine.errors import BadRequest, Unauthorized
+import attrs
 
-__all__ = ["InvalidToken", "OAuthRequestError", "PermissionDenied"]
+from asyncdam.engine.errors import APIStatusError, BadRequest, Unauthorized
+
+__all__ = ["ErrorMeta", "InvalidToken", "OAuthRequestError", "PermissionDenied", "error_meta"]
+
+
+@attrs.frozen
+class ErrorMeta:
+    """The envelope's error fields of a failed reply."""
+
+    http_code: int | None
+    error_type: str | None
+    error_message: str | None
+    error_details: str | None
+    api_version: str | None
+
+
+def error_meta(error: APIStatusError) -> ErrorMeta | None:
+    """The envelope `meta` of an error, or None when the reply had no envelope (OAuth layer)."""
+    body = error.body
+    meta = body.get("meta") if isinstance(body, dict) else None
+    if not isinstance(meta, dict):
+        return None
+
+    def text(key: str) -> str | None:
+        value = meta.get(key)
+        return value if isinstance(value, str) else None
+
+    code = meta.get("http_code")
+    return ErrorMeta(
+        http_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        error_type=text("error_type"),
+        error_message=text("error_message"),
+        error_details=text("error_details"),
+        api_version=text("api_version"),
+    )
 
 
 class InvalidToken(Unauthorized):

@@ -364,13 +364,22 @@ class UploadResult:
             return self.entity == "1"
         return "/quarantine/" in self.url
 
+    def _numbers(self) -> list[int]:
+        return [int(p) for p in self.url.split("?")[0].split("/") if p.isdigit()]
+
     @property
-    def ids(self) -> tuple[int, ...]:
-        """The numeric ids in the URL: `(databox_id, record_id)` or `(quarantine_item_id,)`."""
-        parts = [p for p in self.url.split("?")[0].split("/") if p.isdigit()]
-        return tuple(int(p) for p in parts[-2:] if not self.quarantined) or tuple(
-            int(p) for p in parts[-1:]
-        )
+    def record_key(self) -> tuple[int, int] | None:
+        """`(databox_id, record_id)` of the new record; None when it went to quarantine."""
+        numbers = self._numbers()
+        if self.quarantined or len(numbers) < 2:
+            return None
+        return (numbers[-2], numbers[-1])
+
+    @property
+    def quarantine_id(self) -> int | None:
+        """The quarantine item id; None when a record was created."""
+        numbers = self._numbers()
+        return numbers[-1] if self.quarantined and numbers else None
 
 
 @_f

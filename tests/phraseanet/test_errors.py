@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from asyncdam.engine.errors import (
+    APIStatusError,
     BadRequest,
     DecodeError,
     Forbidden,
@@ -20,7 +21,13 @@ from asyncdam.engine.errors import (
 )
 from asyncdam.engine.retry import RetryPolicy
 from asyncdam.engine.session import Engine
-from asyncdam.phraseanet import InvalidToken, OAuthRequestError, PermissionDenied, Phraseanet
+from asyncdam.phraseanet import (
+    InvalidToken,
+    OAuthRequestError,
+    PermissionDenied,
+    Phraseanet,
+    error_meta,
+)
 
 BASE = "https://dam.example.org"
 URL = BASE + "/api/v1/records/1/42/"
@@ -75,10 +82,13 @@ async def test_enveloped_errors_map_by_code(pn: Phraseanet, code: int, cls: type
     with pytest.raises(cls) as info:
         await pn.records.get(1, 42)
     err = info.value
-    assert err.status == code
+    assert isinstance(err, APIStatusError) and err.status == code
     assert "Databox `9` not found" in str(err)
-    assert err.error_type == TYPES[code] and err.error_details == "Databox `9` not found"
-    assert err.api_version == "2.0.0"
+    meta = error_meta(err)
+    assert meta is not None and meta.http_code == code
+    assert meta.error_type == TYPES[code] and meta.error_details == "Databox `9` not found"
+    assert meta.api_version == "2.0.0"
+    assert vars(err)["error_details"] == "Databox `9` not found"
     assert not isinstance(err, Unauthorized)
 
 
@@ -88,7 +98,8 @@ async def test_enveloped_401_is_permission_denied(pn: Phraseanet) -> None:
     with pytest.raises(PermissionDenied) as info:
         await pn.records.get(1, 42)
     assert isinstance(info.value, Unauthorized) and not isinstance(info.value, InvalidToken)
-    assert info.value.error_details == "You are not authorized"
+    meta = error_meta(info.value)
+    assert meta is not None and meta.error_details == "You are not authorized"
 
 
 @respx.mock
@@ -120,7 +131,7 @@ async def test_missing_token_400_and_bare_oauth_error(pn: Phraseanet) -> None:
     )
     with pytest.raises(OAuthRequestError) as info:
         await pn.records.get(1, 42)
-    assert info.value.oauth_error == "invalid_request" and info.value.error_type is None
+    assert info.value.oauth_error == "invalid_request" and error_meta(info.value) is None
 
 
 @respx.mock

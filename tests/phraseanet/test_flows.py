@@ -143,13 +143,14 @@ def test_upload_quarantine_accept_and_story_edit(run_async: RunAsync, app: Any) 
             base = next(c for c in me.collections if c.databox_id == 1).base_id
             up = await pn.records.upload(base, ("fresh.jpg", b"\xff\xd8brand-new"), force="record")
             held = await pn.records.upload(base, ("held.jpg", b"\xff\xd8other"), force="quarantine")
-            item = await pn.quarantine.get(held.ids[0])
+            assert held.quarantine_id is not None and up.record_key is not None
+            item = await pn.quarantine.get(held.quarantine_id)
             listed = [q.id async for q in pn.quarantine.list(per_page=7)]
             accepted = await pn.quarantine.accept(item.id)
-            story_url = await pn.stories.create(base, title="Trip", records=[up.ids])
+            story_url = await pn.stories.create(base, title="Trip", records=[up.record_key])
             d, s = (int(x) for x in story_url.rstrip("/").split("/")[-2:])
             story = await pn.stories.get(d, s)
-            removed = await pn.stories.remove_records(d, s, [up.ids])
+            removed = await pn.stories.remove_records(d, s, [up.record_key])
             children = await pn.stories.children(d, s)
             return {
                 "up": up,
@@ -169,8 +170,8 @@ def test_upload_quarantine_accept_and_story_edit(run_async: RunAsync, app: Any) 
     assert out["held"].quarantined and out["item"].original_name == "held.jpg"
     assert out["item"].id in out["listed"] and len(set(out["listed"])) == len(out["listed"])
     assert out["accepted"]["result"]["record_id"] > 0
-    assert [r.key for r in out["story"].records] == [out["up"].ids]
-    assert out["removed"] == ["{}_{}".format(*out["up"].ids)] and out["children"] == []
+    assert [r.key for r in out["story"].records] == [out["up"].record_key]
+    assert out["removed"] == ["{}_{}".format(*out["up"].record_key)] and out["children"] == []
 
 
 def test_baskets_and_feeds(run_async: RunAsync, app: Any) -> None:

@@ -42,7 +42,7 @@ def test_numeric_and_boolean_strings() -> None:
     assert sub.height == 120 and sub.width == 80 and sub.substituted is False
     assert sub.permalink is not None and sub.permalink.is_activated and sub.permalink.id == 7
     up = structure({"entity": "0", "url": "/records/1/2/"}, m.UploadResult)
-    assert up.entity == "0" and not up.quarantined and up.ids == (1, 2)
+    assert up.entity == "0" and not up.quarantined and up.record_key == (1, 2)
 
 
 def test_php_empty_array_for_an_object_and_unknown_fields_kept() -> None:
@@ -62,7 +62,7 @@ def test_php_empty_array_for_an_object_and_unknown_fields_kept() -> None:
     db = structure({"databox_id": 3, "labels": []}, m.Databox)
     assert db.labels == {}
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        rec.title = "x"  # type: ignore[misc]
+        rec.title = "x"
 
 
 def test_missing_fields_default_and_story_children() -> None:
@@ -95,6 +95,6 @@ def test_wrong_shapes_are_decode_errors(value: object, cls: type) -> None:
 
 def test_quarantine_upload_result_ids() -> None:
     up = structure({"entity": "1", "url": "https://h/api/v1/quarantine/item/12/"}, m.UploadResult)
-    assert up.quarantined and up.ids == (12,)
+    assert up.quarantined and up.quarantine_id == 12
     v3 = structure({"entity": None, "url": "https://h/api/v1/quarantine/item/3/"}, m.UploadResult)
     assert v3.quarantined

@@ -47,14 +47,17 @@ def test_short_page_in_the_middle_neither_ends_nor_repeats() -> None:
     info = s.inspect(first, reply(35), 7)
     assert pos(info.next_request) == (10, 10)
     assert info.total_items == 35 and info.remaining_pages == 3
-    last = s.inspect(s.skip_ahead(first, 3) or first, reply(35), 5)
+    fourth = s.skip_ahead(first, 3)
+    assert pos(fourth) == (30, 10)
+    assert fourth is not None
+    last = s.inspect(fourth, reply(35), 5)
     assert last.next_request is None
 
 
 def test_total_reached_exactly_ends() -> None:
     s = PhraseanetOffsetStrategy(size=10, total=total)
     page2 = s.skip_ahead(s.first_request(BASE), 1)
-    assert pos(page2) == (10, 10)
+    assert page2 is not None and pos(page2) == (10, 10)
     assert s.inspect(page2, reply(20), 10).next_request is None
     assert s.inspect(s.first_request(BASE), reply(0), 0).next_request is None
 

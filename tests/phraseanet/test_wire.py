@@ -237,7 +237,7 @@ async def test_upload_is_multipart_with_php_fields(pn: Phraseanet) -> None:
     assert b'name="forceBehavior"\r\n\r\n1' in body
     assert b'name="status"\r\n\r\n0b10000' in body
     assert b'filename="cat.jpg"' in body and b"\xff\xd8data" in body
-    assert result.quarantined and result.ids == (12,)
+    assert result.quarantined and result.quarantine_id == 12 and result.record_key is None
     assert result.url == f"{API}/v1/quarantine/item/12/"
 
 
