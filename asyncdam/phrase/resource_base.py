@@ -51,9 +51,8 @@ class ResourceBase:
         return self._client.paginate(request, strategy, decode)
 
     async def _bytes(self, op: Op, /, **args: Any) -> bytes:
-        async with self._stream(op, **args) as response:
-            chunks = [chunk async for chunk in response.aiter_bytes()]
-        return b"".join(chunks)
+        # A whole-body send (not a stream) so the ETag cache applies: unchanged files are free.
+        return (await self._send(op, args)).content
 
     @asynccontextmanager
     async def _stream(self, op: Op, /, **args: Any) -> AsyncIterator[Any]:

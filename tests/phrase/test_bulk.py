@@ -233,3 +233,12 @@ async def test_upload_polling_backs_off_then_times_out(mock: Any, tmp_path: Path
     assert clock.sleeps[:6] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
     assert set(clock.sleeps[5:]) == {10.0}
     assert 60.0 <= sum(clock.sleeps) <= 70.0
+
+
+async def test_download_bytes_revalidates(phrase: Phrase, mock: Any) -> None:
+    handler = _conditional({"l-en": b"\xef\xbb\xbfen: {}\n"})
+    mock.get("/projects/p1/locales/l-en/download").mock(side_effect=handler)
+    first = await phrase.locales.download("p1", "l-en", file_format="yml")
+    second = await phrase.locales.download("p1", "l-en", file_format="yml")
+    assert first == second == b"\xef\xbb\xbfen: {}\n"
+    assert [inm is not None for _, inm in handler.seen] == [False, True]
