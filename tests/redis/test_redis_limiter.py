@@ -34,12 +34,12 @@ async def backends(redis_server: RedisServer, key_prefix: str) -> AsyncIterator[
 
 
 async def try_acquire(
-    limiter: RedisLimiter, timeout: float, *, concurrency: int = 2, rate: Rate | None = None
+    limiter: RedisLimiter, within: float, *, concurrency: int = 2, rate: Rate | None = None
 ) -> bool:
-    """True (and the permit released) when a permit came within `timeout`."""
+    """True (and the permit released) when a permit came within `within` seconds."""
     try:
         permit = await asyncio.wait_for(
-            limiter.acquire("scope", concurrency=concurrency, initial_rate=rate), timeout
+            limiter.acquire("scope", concurrency=concurrency, initial_rate=rate), within
         )
     except TimeoutError:
         return False
@@ -106,7 +106,7 @@ async def test_waiters_are_served_first_come_first_served(backends: list[RedisBa
     for i in range(5):
         tasks.append(asyncio.create_task(wait_in_line(i)))
         # Let each one join the queue before the next.
-        while (await first.snapshot("scope"))["waiting"] < i + 1:
+        while (await first.snapshot("scope"))["waiting"] < i + 1:  # noqa: ASYNC110 - state in Redis
             await asyncio.sleep(0.005)
     await holder.release()
     await asyncio.gather(*tasks)
