@@ -14,13 +14,13 @@ from asyncdam.engine.errors import InvalidRequestError
 __all__ = ["KNOWN_FORMATS", "check_file_format", "register_formats"]
 
 KNOWN_FORMATS: set[str] = {
-    "angular_translate", "arb", "csv", "episerver", "go_i18n", "gettext", "gettext_mo",
-    "gettext_template", "i18next", "i18next_4", "ini", "json", "laravel", "mozilla_properties",
-    "nested_json", "node_json", "php_array", "plist", "properties", "properties_xml", "qph",
-    "react_nested_json", "react_simple_json", "resx", "resx_windowsphone", "ruby_yaml",
-    "simple_json", "strings", "stringsdict", "tmx", "ts", "windows8_resource", "xcstrings",
-    "xlf", "xliff_2", "xlsx", "xml", "yml", "yml_symfony", "yml_symfony2", "zendxlf", "android",
-    "android_xml", "ember_js", "dotenv", "json_i18n", "jsonsnippet", "kotlin_json",
+    "android", "angular_translate", "arb", "csv", "ember_js", "episerver", "gettext",
+    "gettext_mo", "gettext_template", "go_i18n", "i18next", "ini", "json", "laravel",
+    "mozilla_properties", "nested_json", "node_json", "php_array", "plist", "properties",
+    "properties_xml", "qph", "react_nested_json", "react_simple_json", "resx",
+    "resx_windowsphone", "simple_json", "strings", "stringsdict", "tmx", "ts",
+    "windows8_resource", "xcstrings", "xlf", "xliff_2", "xlsx", "yml", "yml_symfony",
+    "yml_symfony2", "zendxlf",
 }  # fmt: skip
 
 _SHAPE = re.compile(r"^[a-z0-9_]{1,64}$")

@@ -90,3 +90,17 @@ def test_registered_formats_are_accepted() -> None:
         assert "Bad Name" not in KNOWN_FORMATS
     finally:
         KNOWN_FORMATS.discard("brand_new_fmt")
+
+
+async def test_load_formats_widens_the_accepted_list(phrase: Phrase, mock: Any) -> None:
+    mock.get("/formats").respond(200, json=[{"name": "Fancy", "api_name": "fancy_fmt_x"}])
+    route = mock.get("/projects/p1/locales/en/download").respond(200, content=b"x")
+    try:
+        with pytest.raises(InvalidRequestError):
+            await phrase.locales.download("p1", "en", file_format="fancy_fmt_x")
+        formats = await phrase.load_formats()
+        assert [f.api_name for f in formats] == ["fancy_fmt_x"]
+        assert await phrase.locales.download("p1", "en", file_format="fancy_fmt_x") == b"x"
+        assert route.call_count == 1
+    finally:
+        KNOWN_FORMATS.discard("fancy_fmt_x")
