@@ -1,9 +1,9 @@
 """The Phraseanet adapter: `asyncdam.Phraseanet(base_url, token=... | oauth=PasswordGrant(...))`.
 
 Resource groups: `records`, `stories`, `databoxes`, `collections`, `baskets`, `feeds`,
-`quarantine`, `me`, `uploads`, `downloads`. OAuth2 helpers: `password_grant`, `authorize_url`,
-`exchange_code`. Errors specific to Phraseanet: `InvalidToken`, `PermissionDenied`,
-`OAuthRequestError` (see `asyncdam.phraseanet.errors`).
+`quarantine`, `me`, `orders`, `uploads`, `downloads`. OAuth2 helpers: `password_grant`,
+`authorize_url`, `exchange_code`. Errors specific to Phraseanet: `InvalidToken`,
+`PermissionDenied`, `OAuthRequestError`, and `error_meta()` (see `asyncdam.phraseanet.errors`).
 """
 
 from asyncdam.phraseanet.client import Phraseanet

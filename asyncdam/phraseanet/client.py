@@ -13,10 +13,11 @@ from asyncdam.engine.session import Engine
 from asyncdam.phraseanet.baskets import Baskets
 from asyncdam.phraseanet.databoxes import Collections, Databoxes
 from asyncdam.phraseanet.dialect import PhraseanetDialect, install_root, user_agent
-from asyncdam.phraseanet.envelope import payload_dict
+from asyncdam.phraseanet.envelope import payload, payload_dict
 from asyncdam.phraseanet.feeds import Feeds
 from asyncdam.phraseanet.me import Me
 from asyncdam.phraseanet.oauth import TOKEN_PATH, OAuthTokenAuth, PasswordGrant, PasswordGrantAuth
+from asyncdam.phraseanet.orders import Orders
 from asyncdam.phraseanet.quarantine import Quarantine
 from asyncdam.phraseanet.records import Records
 from asyncdam.phraseanet.stories import Stories
@@ -77,6 +78,7 @@ class Phraseanet(ServiceBase):
         self.feeds = Feeds(client, root)
         self.quarantine = Quarantine(client, root)
         self.me = Me(client, root)
+        self.orders = Orders(client, root)
         self.uploads = Uploads(client, root)
         self.downloads = Downloads(client, root)
 
@@ -87,3 +89,8 @@ class Phraseanet(ServiceBase):
         """`GET /api/` (no token needed): name, type and the versions the server offers."""
         request = Request(method="GET", path="", authenticated=False, cacheable=False)
         return payload_dict(await self._client.send(request))
+
+    async def hello_v3(self) -> Any:
+        """`GET /api/v3/hello/`: a cheap authenticated check (answers `["hello"]`)."""
+        request = Request(method="GET", path="v3/hello/", cacheable=False)
+        return payload(await self._client.send(request))

@@ -343,3 +343,43 @@ async def test_authorization_code_helpers() -> None:
         "code": "c0de",
         "redirect_uri": "https://cb.example/x",
     }
+
+
+@respx.mock
+async def test_v2_orders_routes_keep_their_slashless_paths(pn: Phraseanet) -> None:
+    listing = respx.get(f"{API}/v2/orders/").respond(json=env({"data": []}))
+    one = respx.get(f"{API}/v2/orders/5").respond(json=env({"data": {"id": 5}}))
+    accept = respx.post(f"{API}/v2/orders/5/accept").respond(json=env({"data": {}}))
+    archive = respx.get(f"{API}/v2/orders/5/archive").respond(json=env({"data": {}}))
+    await pn.orders.list(page=2, per_page=100, includes=["elements"])
+    assert (await pn.orders.get(5)) == {"data": {"id": 5}}
+    await pn.orders.accept(5, {"elements": [1]})
+    await pn.orders.archive(5)
+    params = listing.calls.last.request.url.params
+    assert params["page"] == "2" and params.get_list("includes[]") == ["elements"]
+    assert json.loads(accept.calls.last.request.content) == {"elements": [1]}
+    assert one.called and archive.called
+
+
+@respx.mock
+async def test_json_account_routes_and_enqueue(pn: Phraseanet) -> None:
+    upd = respx.post(f"{API}/v1/me/update-account/").respond(json=env({"success": True}))
+    req = respx.post(f"{API}/v1/me/request-collections/").respond(json=env({"success": True}))
+    enq = respx.post(f"{API}/v1/upload/enqueue/").respond(json=env({"data": {"id": "q1"}}))
+    await pn.me.update_account({"first_name": "Ada"})
+    await pn.me.request_collections([3, 4])
+    assert await pn.uploads.enqueue({"assets": []}) == {"id": "q1"}
+    for route in (upd, req, enq):
+        assert route.calls.last.request.headers["content-type"] == "application/json"
+    assert json.loads(req.calls.last.request.content) == {"collections": [3, 4]}
+
+
+@respx.mock
+async def test_substitute_is_multipart(pn: Phraseanet) -> None:
+    route = respx.post(f"{API}/v1/embed/substitute/").respond(
+        json=env({"name": "preview", "adapt": True})
+    )
+    sub = await pn.records.substitute(1, 42, "preview", ("p.jpg", b"img"), adapt=True)
+    body = route.calls.last.request.content
+    assert b'name="databox_id"\r\n\r\n1' in body and b'name="adapt"\r\n\r\n1' in body
+    assert b'name="name"\r\n\r\npreview' in body and sub.name == "preview"
