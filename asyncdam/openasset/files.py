@@ -296,21 +296,22 @@ class Files(Resource[File]):
                 f"download failed: {type(exc).__name__}", method="GET", url=str(url)
             ) from None
 
-    async def download(
+    async def download(self, file_id: int, size: int | FileSize = ORIGINAL_SIZE) -> bytes:
+        """The bytes of one size of a file (held in memory; see `download_to` for big files)."""
+        return b"".join([c async for c in self.iter_download(file_id, size)])
+
+    async def download_to(
         self,
         file_id: int,
+        path: str | os.PathLike[str],
         size: int | FileSize = ORIGINAL_SIZE,
-        *,
-        to: str | os.PathLike[str] | None = None,
-    ) -> bytes | int:
-        """The bytes of one size, or with `to=` the byte count written to that path.
+    ) -> int:
+        """Stream one size of a file to `path`; returns the byte count written.
 
-        The file appears at `to` only when complete (written to a `.part` file, then renamed).
+        The file appears at `path` only when complete (written to a `.part` file, then renamed).
         """
-        if to is None:
-            return b"".join([c async for c in self.iter_download(file_id, size)])
-        target = anyio.Path(to)
-        partial = anyio.Path(str(to) + ".part")
+        target = anyio.Path(path)
+        partial = anyio.Path(str(path) + ".part")
         written = 0
         try:
             async with await anyio.open_file(partial, "wb") as out:

@@ -1,4 +1,4 @@
-"""Exact requests on the wire (respx): auth forms, session-key reuse and fallback, query encoding."""
+"""Exact requests (respx): auth forms, session-key reuse and fallback, query encoding, errors."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ SECRET = "VerySecretTokenString_abcdefghijklmnopqrstuv"
 HEADERS = {"X-OpenAsset-Version": "10.3.12", "Content-Type": "application/json"}
 
 
-def answer(body: Any, status: int = 200, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=body, headers={**HEADERS, **headers})
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, json=body, headers={**HEADERS, **(headers or {})})
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def mock() -> Any:
 
 async def test_oatu_header_then_session_key_alone(mock: Any) -> None:
     route = mock.get(API + "/Keywords/3").mock(
-        side_effect=[answer({"id": 3}, **{"X-SessionKey": "key-1"}), answer({"id": 3})]
+        side_effect=[answer({"id": 3}, headers={"X-SessionKey": "key-1"}), answer({"id": 3})]
     )
     async with OpenAsset(HOST, token=("12", SECRET)) as oa:
         await oa.keywords.get(3)
@@ -66,11 +66,11 @@ async def test_basic_header(mock: Any) -> None:
 async def test_expired_key_falls_back_to_credential_once_and_picks_up_new_key(mock: Any) -> None:
     route = mock.get(API + "/Photographers/1").mock(
         side_effect=[
-            answer({"id": 1}, **{"X-SessionKey": "old"}),
+            answer({"id": 1}, headers={"X-SessionKey": "old"}),
             answer(
                 {"error_message": "Invalid or expired session key", "http_status_code": "401"}, 401
             ),
-            answer({"id": 1}, **{"X-SessionKey": "new"}),
+            answer({"id": 1}, headers={"X-SessionKey": "new"}),
             answer({"id": 1}),
         ]
     )
@@ -85,7 +85,7 @@ async def test_expired_key_falls_back_to_credential_once_and_picks_up_new_key(mo
 async def test_fallback_is_tried_once_then_unauthorized(mock: Any) -> None:
     denied = answer({"error_message": "Invalid credentials", "http_status_code": "401"}, 401)
     route = mock.get(API + "/Photographers/1").mock(
-        side_effect=[answer({"id": 1}, **{"X-SessionKey": "old"}), denied, denied]
+        side_effect=[answer({"id": 1}, headers={"X-SessionKey": "old"}), denied, denied]
     )
     async with OpenAsset(HOST, token=("12", SECRET)) as oa:
         await oa.photographers.get(1)
@@ -125,7 +125,9 @@ async def test_count_uses_head_and_full_results_header(mock: Any) -> None:
 
 
 async def test_query_encoding(mock: Any) -> None:
-    route = mock.get(API + "/Files").mock(return_value=answer([], **{"X-Full-Results-Count": "0"}))
+    route = mock.get(API + "/Files").mock(
+        return_value=answer([], headers={"X-Full-Results-Count": "0"})
+    )
     when = dt.datetime(2018, 1, 1)
     async with OpenAsset(HOST, token=("12", SECRET)) as oa:
         paginator = oa.files.list(
@@ -163,10 +165,10 @@ async def test_query_encoding(mock: Any) -> None:
 
 async def test_ids_are_percent_encoded_in_paths(mock: Any) -> None:
     route = mock.get(url__regex=r".*/REST/1/Files/\d+/Keywords.*").mock(
-        return_value=answer([{"id": "4"}], **{"X-Full-Results-Count": "1"})
+        return_value=answer([{"id": "4"}], headers={"X-Full-Results-Count": "1"})
     )
     async with OpenAsset(HOST, token=("12", SECRET)) as oa:
-        got = await oa.files.keywords.all(" 42 ")
+        got = await oa.files.keywords.all(" 42 ")  # type: ignore[arg-type]
         assert [k.id for k in got] == [4]
         with pytest.raises(InvalidRequestError):
             await oa.files.get("../Users")  # type: ignore[arg-type]
@@ -209,7 +211,7 @@ async def test_bad_operator_is_refused() -> None:
 
 async def test_hide_fields_sends_the_complement(mock: Any) -> None:
     route = mock.get(API + "/Keywords").mock(
-        return_value=answer([], **{"X-Full-Results-Count": "0"})
+        return_value=answer([], headers={"X-Full-Results-Count": "0"})
     )
     async with OpenAsset(HOST, token=("12", SECRET)) as oa:
         assert [k async for k in oa.keywords.list(hide_fields=["updated"])] == []
@@ -291,7 +293,7 @@ async def test_legacy_charset_and_strings(mock: Any) -> None:
     assert files == [
         File(
             id=5,
-            caption="Café – terrace",
+            caption="Caf\u00e9 \u2013 terrace",
             alive=True,
             rank=None,
             uploaded=dt.datetime(2017, 3, 2, 10, 15),
@@ -312,7 +314,7 @@ async def test_other_origin_download_uses_a_plain_client_without_credentials(moc
                     "http_relative_path": "/a b/ré#1.jpg",
                 }
             ],
-            **{"X-Full-Results-Count": "1"},
+            headers={"X-Full-Results-Count": "1"},
         )
     )
     seen: list[httpx.Request] = []
