@@ -1,0 +1,107 @@
+"""Shared setup for the engine and Phrase benchmarks: emulator, request recorder, bench dialect."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import httpx
+
+from asyncdam._version import __version__
+from asyncdam.emulator.config import EmulatorConfig
+from asyncdam.emulator.registry import base_path, create_app
+from asyncdam.emulator.runner import EmulatorServer
+from asyncdam.engine.dialect import BaseDialect, check_base_url
+from asyncdam.engine.redact import short_hash
+from asyncdam.engine.types import Rate
+
+USER_AGENT = f"asyncdam-bench/{__version__} (asyncdam benchmarks)"
+
+
+class Recorder:
+    """ASGI wrapper noting (arrival epoch seconds, status) of every HTTP request it serves."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state = app.state
+        self.events: list[tuple[float, int]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        arrived = time.time()
+
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.events.append((arrived, int(message["status"])))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
+@attrs.define
+class Emulator:
+    """A running Phrase emulator: where it is, its counters and the recorded requests."""
+
+    base_url: str
+    token: str
+    recorder: Recorder
+
+    @property
+    def stats(self) -> Any:
+        """The emulator's `app.state.stats` (requests, counted, not_modified, 429s)."""
+        return self.recorder.state.stats
+
+    @property
+    def project_id(self) -> str:
+        """The seeded main project (the largest one)."""
+        return str(next(iter(self.recorder.state.store.projects)))
+
+
+@contextmanager
+def phrase_emulator(config: EmulatorConfig) -> Iterator[Emulator]:
+    """Serve a Phrase emulator on loopback in a thread, wrapped by a `Recorder`."""
+    app = create_app("phrase", config)
+    recorder = Recorder(app)
+    server = EmulatorServer("phrase", config, app=recorder)
+    with server:
+        yield Emulator(server.origin + base_path("phrase"), server.token, recorder)
+
+
+class TokenAuth(httpx.Auth):
+    """Phrase's `Authorization: token T` scheme."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"token {token}"
+
+    def __repr__(self) -> str:
+        return "TokenAuth(<redacted>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the header and send."""
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def bench_dialect(
+    base_url: str,
+    token: str,
+    *,
+    concurrency: int,
+    initial_rate: Rate | None = None,
+    name: str = "bench",
+) -> BaseDialect:
+    """A minimal dialect: token auth, a User-Agent, the default X-Rate-Limit-* reading."""
+    return BaseDialect(
+        name=name,
+        base_url=check_base_url(base_url),
+        auth=TokenAuth(token),
+        default_headers={"User-Agent": USER_AGENT},
+        credential_id=short_hash(token),
+        concurrency=concurrency,
+        initial_rate=initial_rate,
+    )
