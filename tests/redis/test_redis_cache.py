@@ -1,4 +1,4 @@
-"""The Redis cache storage: round trips, bounds, TTL, corrupt entries, and sharing via the Engine."""
+"""The Redis cache storage: round trips, bounds, TTL, corrupt entries, sharing via the Engine."""
 
 from __future__ import annotations
 
