@@ -1,4 +1,4 @@
-"""Failure modes: a Redis restart mid-use, an unreachable Redis with on_failure "fail" or "local"."""
+"""Failure modes: a Redis restart mid-use; an unreachable Redis with on_failure fail or local."""
 
 from __future__ import annotations
 
