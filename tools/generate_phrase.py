@@ -320,8 +320,14 @@ class Operation:
         for var in template:
             schema = by_path.get(var, {}).get("schema", {"type": "string"})
             self._add(var, var, "path", schema, True)
+        # A declared path parameter missing from the template is the misnamed twin of an
+        # undeclared template variable when there is one (automations, job_comment/update);
+        # otherwise it is a stray value the server expects elsewhere (attach_to_key: the query).
+        renamed = [v for v in template if v not in by_path]
         for p in declared:
             if p["in"] == "path" and p["name"] in template:
+                continue
+            if p["in"] == "path" and renamed:
                 continue
             if p["in"] == "header" and p["name"] in SKIPPED_HEADERS:
                 continue

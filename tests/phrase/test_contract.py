@@ -46,13 +46,16 @@ def fixed_spec(spec: dict[str, Any]) -> dict[str, Any]:
         for op in item.values():
             params = []
             declared = set()
+            path_declared = {
+                _resolve(spec, p)["name"]
+                for p in op.get("parameters", [])
+                if _resolve(spec, p)["in"] == "path"
+            }
             for p in op.get("parameters", []):
-                if "$ref" in p:
-                    target: Any = spec
-                    for part in p["$ref"].split("/")[1:]:
-                        target = target[part]
-                    p = target
+                p = _resolve(spec, p)
                 if p["in"] == "path" and p["name"] not in template:
+                    if any(var not in path_declared for var in template):
+                        continue  # misnamed twin of a template variable
                     p = {**p, "in": "query"}
                 if p["in"] == "path":
                     declared.add(p["name"])
@@ -67,6 +70,15 @@ def fixed_spec(spec: dict[str, Any]) -> dict[str, Any]:
             if body:
                 _multipart_as_text(body["schema"])
     return spec
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].split("/")[1:]:
+            target = target[part]
+        node = target
+    return node
 
 
 def _multipart_as_text(schema: dict[str, Any]) -> None:

@@ -217,3 +217,17 @@ async def test_binary_field_of_a_json_operation_switches_to_multipart(
     assert parts["screenshot"] == [("shot.png", b"\x89PNG")]
     await phrase.keys.create("p1", name="plain")
     assert route.calls.last.request.headers["Content-Type"] == "application/json"
+
+
+async def test_spec_path_defects_are_repaired(phrase: Phrase, mock: Any) -> None:
+    # The spec names {automation_id} `id`, and declares attach_to_key's key `id` as a path
+    # parameter its path lacks; the generator uses the template and sends the key in the query.
+    auto = mock.get("/accounts/a1/automations/x%2Fy").respond(200, json={"id": "x/y"})
+    await phrase.automations.show("a1", "x/y")
+    assert auto.called
+    attach = mock.post("/projects/p1/figma_attachments/f1/keys").respond(200, json={})
+    await phrase.key_figma_attachments.attach_to_key("p1", "f1", id="k1", branch="b")
+    assert dict(attach.calls.last.request.url.params) == {"id": "k1", "branch": "b"}
+    comment = mock.patch("/projects/p1/jobs/j1/comments/c1").respond(200, json={"id": "c1"})
+    await phrase.job_comments.update("p1", "j1", "c1", message="hi")
+    assert comment.called

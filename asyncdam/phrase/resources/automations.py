@@ -63,7 +63,6 @@ _AUTOMATION_SHOW = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
     ),
 )
 
@@ -75,7 +74,6 @@ _AUTOMATION_UPDATE = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
         P("name", "name", "body", "str", required=True),
         P("trigger", "trigger", "body", "enum", required=True, choices=("schedule", "upload")),
         P("project_ids", "project_ids", "body", "list", required=True),
@@ -105,7 +103,6 @@ _AUTOMATION_DELETE = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
     ),
 )
 
@@ -117,7 +114,6 @@ _AUTOMATION_ACTIVATE = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
     ),
 )
 
@@ -129,7 +125,6 @@ _AUTOMATION_DEACTIVATE = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
     ),
 )
 
@@ -141,7 +136,6 @@ _AUTOMATION_TRIGGER = Op(
         P("account_id", "account_id", "path", "str", required=True),
         P("automation_id", "automation_id", "path", "str", required=True),
         P("otp", "X-PhraseApp-OTP", "header", "str"),
-        P("id", "id", "query", "str", required=True),
     ),
 )
 
@@ -204,7 +198,7 @@ class AutomationsResource(ResourceBase):
         )
 
     async def show(
-        self, account_id: str, automation_id: str, /, *, id: str, otp: str | None = None
+        self, account_id: str, automation_id: str, /, *, otp: str | None = None
     ) -> models.Automation:
         """Call `automation/show` (GET)."""
         return await self._one(
@@ -212,7 +206,6 @@ class AutomationsResource(ResourceBase):
             models.Automation,
             account_id=account_id,
             automation_id=automation_id,
-            id=id,
             otp=otp,
         )
 
@@ -222,7 +215,6 @@ class AutomationsResource(ResourceBase):
         automation_id: str,
         /,
         *,
-        id: str,
         name: str,
         trigger: Literal["schedule", "upload"],
         project_ids: Sequence[str],
@@ -241,7 +233,6 @@ class AutomationsResource(ResourceBase):
             models.Automation,
             account_id=account_id,
             automation_id=automation_id,
-            id=id,
             name=name,
             trigger=trigger,
             project_ids=project_ids,
@@ -256,15 +247,15 @@ class AutomationsResource(ResourceBase):
         )
 
     async def delete(
-        self, account_id: str, automation_id: str, /, *, id: str, otp: str | None = None
+        self, account_id: str, automation_id: str, /, *, otp: str | None = None
     ) -> None:
         """Call `automation/delete` (DELETE)."""
         await self._none(
-            _AUTOMATION_DELETE, account_id=account_id, automation_id=automation_id, id=id, otp=otp
+            _AUTOMATION_DELETE, account_id=account_id, automation_id=automation_id, otp=otp
         )
 
     async def activate(
-        self, account_id: str, automation_id: str, /, *, id: str, otp: str | None = None
+        self, account_id: str, automation_id: str, /, *, otp: str | None = None
     ) -> models.Automation:
         """Call `automation/activate` (POST)."""
         return await self._one(
@@ -272,12 +263,11 @@ class AutomationsResource(ResourceBase):
             models.Automation,
             account_id=account_id,
             automation_id=automation_id,
-            id=id,
             otp=otp,
         )
 
     async def deactivate(
-        self, account_id: str, automation_id: str, /, *, id: str, otp: str | None = None
+        self, account_id: str, automation_id: str, /, *, otp: str | None = None
     ) -> models.Automation:
         """Call `automation/deactivate` (POST)."""
         return await self._one(
@@ -285,16 +275,15 @@ class AutomationsResource(ResourceBase):
             models.Automation,
             account_id=account_id,
             automation_id=automation_id,
-            id=id,
             otp=otp,
         )
 
     async def trigger(
-        self, account_id: str, automation_id: str, /, *, id: str, otp: str | None = None
+        self, account_id: str, automation_id: str, /, *, otp: str | None = None
     ) -> None:
         """Call `automation/trigger` (POST)."""
         await self._none(
-            _AUTOMATION_TRIGGER, account_id=account_id, automation_id=automation_id, id=id, otp=otp
+            _AUTOMATION_TRIGGER, account_id=account_id, automation_id=automation_id, otp=otp
         )
 
 
