@@ -41,6 +41,8 @@ def test_search_filters_and_story_search(run_async: RunAsync, app: Any) -> None:
             base = (await pn.databoxes.collections(1))[0].base_id
             in_base = [r async for r in pn.records.search(bases=[base], per_page=200)]
             stories = [s async for s in pn.stories.search(per_page=7)]
+            via_type = [s.key async for s in pn.records.search(search_type=1, per_page=5)]
+            assert via_type == [s.key for s in stories]
             light = [x async for x in pn.records.search_light(bases=[base], per_page=500)]
             v3 = [x async for x in pn.records.search_v3(bases=[base], limit=100)]
             return base, in_base, stories, light, v3
