@@ -151,6 +151,17 @@ class Paginator(Generic[T]):
         position = self._strategy.cursor_for(self._next_request)
         return {**head, "index": self._next_index, "skip": self._skip, "at": position}
 
+    def resume(self, cursor: Mapping[str, Any]) -> Paginator[T]:
+        """A fresh paginator over the same listing, starting at a saved `.cursor`."""
+        return Paginator(
+            self._fetch,
+            self._base,
+            self._strategy,
+            self._decode,
+            fetch_ahead=self._fetch_ahead,
+            cursor=cursor,
+        )
+
     def __aiter__(self) -> _ItemIterator[T]:
         return _ItemIterator(self)
 

@@ -515,3 +515,26 @@ async def test_unexpected_short_page_realigns_fetch_ahead(stream: bool) -> None:
     assert got == server.items
     assert 27 in [_param(r, "offset") for r in server.requests]
     assert server.in_flight == 0
+
+
+async def test_resume_builds_a_paginator_that_continues_after_the_cursor() -> None:
+    """`paginator.resume(cursor)` continues a listing any adapter returned, without its args."""
+    items = list(range(23))
+
+    async def fetch(request: Request) -> Response:
+        query = dict(request.query)
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 5))
+        body = json.dumps(items[offset : offset + limit]).encode()
+        headers = httpx.Headers({"X-Full-Results-Count": str(len(items))})
+        return Response(status=200, headers=headers, content=body, method="GET", url="u")
+
+    strategy = OffsetLimitStrategy(limit=5)
+    first = Paginator(fetch, Request(method="GET", path="/x"), strategy, lambda r: r.json())
+    seen: list[int] = []
+    async for item in first:
+        seen.append(item)
+        if len(seen) == 7:
+            break
+    cursor = json.loads(json.dumps(first.cursor))
+    rest = [item async for item in first.resume(cursor)]
+    assert seen + rest == items
