@@ -162,7 +162,13 @@ class OpenAsset(ServiceBase):
             initial_rate=None,
         )
         super().__init__(dialect, engine, **engine_options)
-        ctx = Context(self._client, dialect, page_size=page_size, concurrency=concurrency)
+        ctx = Context(
+            self._client,
+            dialect,
+            page_size=page_size,
+            concurrency=concurrency,
+            token_auth=token is not None,
+        )
         self._ctx = ctx
 
         def plain(name: str) -> Any:

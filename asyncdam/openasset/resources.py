@@ -24,7 +24,7 @@ from asyncdam.openasset.context import LONG_QUERY, Context, decode_list, decode_
 from asyncdam.openasset.converter import structure
 from asyncdam.openasset.models import Model
 from asyncdam.openasset.nouns import NounSpec
-from asyncdam.openasset.query import Expansion, Query
+from asyncdam.openasset.query import Expansion, OrderKey, Query
 from asyncdam.openasset.writes import WriteData, encode_body, ignored_fields
 
 logger = logging.getLogger("asyncdam.openasset")
@@ -89,9 +89,12 @@ def listing(
         limit=None if has_limit else page_size, location="data" if long_query else "query"
     )
 
+    named = _named_fields(params)
+
     async def fetch(req: Request) -> Response:
         for feature in needed:
             await ctx.require(feature)
+        await ctx.require_fields(named)
         return await ctx.send(req)
 
     ahead = ctx.concurrency if fetch_ahead is None else fetch_ahead
@@ -103,6 +106,19 @@ def listing(
         fetch_ahead=ahead,
         cursor=cursor,
     )
+
+
+def _named_fields(params: Sequence[tuple[str, str]]) -> set[str]:
+    """Field names a query filters or sorts on (a missing field in displayFields is harmless)."""
+    names: set[str] = set()
+    for key, value in params:
+        if key == "displayFields":
+            continue
+        if key == "orderBy":
+            names.update(OrderKey.parse(v).field for v in value.split(","))
+        else:
+            names.add(key)
+    return names
 
 
 def _full_count(response: Response) -> int:
@@ -183,6 +199,7 @@ class Resource(Generic[M]):
         q = self.query(query, **options)
         params = [(k, v) for k, v in q.to_params(self.spec) if k not in {"limit", "offset"}]
         params.append(("limit", "1"))
+        await self._ctx.require_fields(_named_fields(params))
         if len(urlencode(params)) > LONG_QUERY:
             await self._ctx.require("GET over POST")
             request = Request(
@@ -231,6 +248,7 @@ class Resource(Generic[M]):
         self._allow("POST")
         body = encode_body(self.spec, data, with_id=False)
         await self._gate(write=True)
+        await self._ctx.require_fields(body)
         request = Request(method="POST", path=self.spec.name, json=body)
         return self._finish(await self._ctx.send(request), strict)
 
@@ -240,6 +258,7 @@ class Resource(Generic[M]):
         body = encode_body(self.spec, data)
         body.pop("id", None)
         await self._gate(write=True)
+        await self._ctx.require_fields(body)
         request = Request(
             method="PUT",
             path=self.spec.name + "/{id}",
@@ -316,6 +335,7 @@ class Resource(Generic[M]):
         self, method: str, bodies: builtins.list[dict[str, Any]], batch_size: int
     ) -> BulkResult[M]:
         await self._gate(write=True)
+        await self._ctx.require_fields({k for body in bodies for k in body})
 
         async def send(batch: Sequence[Any]) -> Response:
             return await self._ctx.send(

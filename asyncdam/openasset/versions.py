@@ -20,7 +20,12 @@ GATES: dict[str, Version] = {
     "hero_image_id": V9,
     "rest_code": V10_1,
     "OATU token authentication": V10_3_12,
+    "replaced": V9,
+    "replaced_user_id": V9,
+    "http_relative_path": V9,
 }
+# Fields that only newer servers know: naming one in a query or a write is refused below its gate.
+FIELD_GATES = frozenset({"hero_image_id", "rest_code", "replaced", "replaced_user_id"})
 
 
 def parse_version(text: str) -> Version:

@@ -261,3 +261,40 @@ def test_anonymous_writes_are_forbidden(app: Any, run_async: RunAsync) -> None:
                 await oa.keywords.create({"name": "x", "keyword_category_id": 1})
 
     run_async(main)
+
+
+def test_field_and_token_gates(app: Any, run_async: RunAsync) -> None:
+    app.state.settings.version = "8.2.0"
+
+    async def main() -> None:
+        async with client(app) as oa:  # OATU tokens need 10.3.12: the server answers 401
+            with pytest.raises(FeatureNotSupported, match="OATU"):
+                await oa.projects.get(1)
+        async with client(app, basic=("admin", SECRET_FOR(app))) as oa:
+            with pytest.raises(FeatureNotSupported, match="hero_image_id"):
+                [p async for p in oa.projects.list(hero_image_id=gt(0))]
+            with pytest.raises(FeatureNotSupported, match="hero_image_id"):
+                await oa.projects.update(1, {"hero_image_id": 3})
+            assert (await oa.projects.get(1)).id == 1
+
+    run_async(main)
+    assert app.state.stats.by_method["PUT"] == 0
+
+
+def test_every_noun_lists_and_decodes(app: Any, run_async: RunAsync) -> None:
+    from asyncdam.openasset.nouns import NOUNS
+    from asyncdam.openasset.resources import Resource
+
+    async def main() -> dict[str, int]:
+        seen: dict[str, int] = {}
+        async with client(app, page_size=5) as oa:
+            groups = [g for g in vars(oa).values() if isinstance(g, Resource)]
+            assert {g.spec.name for g in groups} == set(NOUNS)
+            for group in groups:
+                page = await group.list().first_page()
+                assert all(isinstance(item, group.spec.model) for item in page.items)
+                seen[group.spec.name] = len(page.items)
+        return seen
+
+    seen = run_async(main)
+    assert seen["Files"] == 5 and seen["Sizes"] >= 1
