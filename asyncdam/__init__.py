@@ -31,17 +31,25 @@ from asyncdam.engine.errors import (
 )
 from asyncdam.engine.events import EngineStats, Event, Hooks
 from asyncdam.engine.limiter import LocalLimiter
+from asyncdam.engine.page_strategies import (
+    BodyOffsetStrategy,
+    LinkHeaderStrategy,
+    OffsetLimitStrategy,
+    PageNumberStrategy,
+)
 from asyncdam.engine.pagination import Page, Paginator
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryPolicy
 from asyncdam.engine.session import Engine, ServiceClient, StreamedResponse
 from asyncdam.engine.types import Rate, RateLimitInfo
+from asyncdam.phrase import Phrase
 
 __all__ = [
     "APIStatusError",
     "AsyncDamError",
     "BadRequest",
     "BaseDialect",
+    "BodyOffsetStrategy",
     "Clock",
     "ConditionalCache",
     "ConfigurationError",
@@ -56,12 +64,16 @@ __all__ = [
     "Hooks",
     "InsecureTransportError",
     "InvalidRequestError",
+    "LinkHeaderStrategy",
     "LocalLimiter",
     "MemoryCache",
     "MethodNotAllowed",
     "NotFound",
+    "OffsetLimitStrategy",
     "Page",
+    "PageNumberStrategy",
     "Paginator",
+    "Phrase",
     "Rate",
     "RateLimitInfo",
     "RateLimited",
