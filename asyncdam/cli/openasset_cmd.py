@@ -116,7 +116,7 @@ def export(
                         return
                     name = f"{int(item.id)}_{_safe(item.original_filename or item.filename or '')}"
                     # Written to a .part file and renamed: a resumed batch just overwrites it.
-                    await oa.files.download(int(item.id), size_id, to=download_dir / name)
+                    await oa.files.download_to(int(item.id), download_dir / name, size_id)
 
                 with reporter.session():
                     result = await run_export(

@@ -52,6 +52,9 @@ def describe_error(exc: BaseException, *, what: str = "", not_found: str = "") -
     prefix = f"{what}: " if what else ""
     if isinstance(exc, CredentialError):
         return f"{prefix}{exc}"
+    if isinstance(exc, Unauthorized) and type(exc).__name__ == "PermissionDenied":
+        # Phraseanet answers 401 with an envelope when a valid token lacks a right.
+        return f"{prefix}the credential's user may not do this (HTTP 401 on {exc.method} {exc.url})"
     if isinstance(exc, Unauthorized):
         return f"{prefix}the credential was rejected (HTTP 401); check the token and its profile"
     if isinstance(exc, Forbidden):
@@ -92,6 +95,10 @@ def guarded(debug: bool, *, what: str = "", not_found: str = "") -> Iterator[Non
         if debug:
             raise
         fail(describe_error(exc, what=what, not_found=not_found))
+    except click.exceptions.Exit:
+        raise
+    except click.ClickException:
+        raise
     except BaseExceptionGroup as group:
         # Task groups wrap a single failure; report the first meaningful one.
         if debug:
@@ -100,6 +107,11 @@ def guarded(debug: bool, *, what: str = "", not_found: str = "") -> Iterator[Non
         while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
             leaf = leaf.exceptions[0]
         fail(describe_error(leaf, what=what, not_found=not_found))
+    except Exception as exc:
+        # A bug of ours still deserves one line; --debug shows where it happened.
+        if debug:
+            raise
+        fail(f"{describe_error(exc, what=what)} (rerun with --debug for details)")
 
 
 class Reporter:

@@ -232,3 +232,18 @@ def test_unreachable_host_is_one_line(env: dict[str, str], tmp_path: Path) -> No
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "cannot reach 127.0.0.1" in lines[0]
+
+
+def test_push_uploads_and_waits(emulator: Emulator, env: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "en.yml"
+    source.write_text("en:\n  cli_push_test:\n    greeting: Hello from the CLI\n")
+    args = ["phrase", "push", "--project", emulator.project, "--format", "yml", "--locale", "en"]
+    args += ["--base-url", emulator.base_url, str(source)]
+    before = emulator.requests
+    dry = run([*args, "--dry-run"], env)
+    assert dry.exit_code == 0 and "upload" in dry.output
+    assert emulator.requests == before
+    result = run(args, env)
+    assert result.exit_code == 0, result.output
+    assert "en.yml success" in result.output
+    assert "1 file(s) uploaded" in result.output
