@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from asyncdam.engine.errors import InvalidRequestError
 from asyncdam.phraseanet import models as m
 from asyncdam.phraseanet.converter import structure
-from asyncdam.phraseanet.params import checked, id_list, req_str
+from asyncdam.phraseanet.params import checked
 from asyncdam.phraseanet.resource import ResourceGroup
 
 __all__ = ["Me"]
+
+
+def _mapping(body: object) -> dict[str, Any]:
+    if not isinstance(body, Mapping) or not body:
+        raise InvalidRequestError("body must be a non-empty mapping")
+    return dict(body)
 
 
 class Me(ResourceGroup):
@@ -40,27 +46,23 @@ class Me(ResourceGroup):
     @checked
     async def update_account(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """`POST /api/v1/me/update-account/` (JSON profile fields)."""
-        if not isinstance(fields, Mapping) or not fields:
-            raise InvalidRequestError("fields must be a non-empty mapping")
-        request = self._request("POST", "v1/me/update-account/", json=dict(fields))
+        request = self._request("POST", "v1/me/update-account/", json=_mapping(fields))
         return await self._payload(request)
 
-    @checked
-    async def update_password(self, old_password: str, new_password: str) -> dict[str, Any]:
-        """`POST /api/v1/me/update-password/` (JSON)."""
-        body = {
-            "oldPassword": req_str(old_password, "old_password"),
-            "password": req_str(new_password, "new_password"),
-        }
-        return await self._payload(self._request("POST", "v1/me/update-password/", json=body))
+    # The fact sheet records these routes as JSON but not their schemas, so the document is the
+    # caller's; the server answers a schema miss with 400 and undecodable JSON with 422.
 
     @checked
-    async def request_collections(self, base_ids: Sequence[int]) -> dict[str, Any]:
+    async def update_password(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """`POST /api/v1/me/update-password/` with the JSON document the server's schema asks."""
+        return await self._payload(
+            self._request("POST", "v1/me/update-password/", json=_mapping(body))
+        )
+
+    @checked
+    async def request_collections(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """`POST /api/v1/me/request-collections/` (JSON): ask for access to collections."""
-        ids = id_list(base_ids, "base_ids") or []
-        if not ids:
-            raise InvalidRequestError("base_ids must not be empty")
-        request = self._request("POST", "v1/me/request-collections/", json={"collections": ids})
+        request = self._request("POST", "v1/me/request-collections/", json=_mapping(body))
         return await self._payload(request)
 
     async def delete_account(self) -> dict[str, Any]:

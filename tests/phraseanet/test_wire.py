@@ -367,7 +367,7 @@ async def test_json_account_routes_and_enqueue(pn: Phraseanet) -> None:
     req = respx.post(f"{API}/v1/me/request-collections/").respond(json=env({"success": True}))
     enq = respx.post(f"{API}/v1/upload/enqueue/").respond(json=env({"data": {"id": "q1"}}))
     await pn.me.update_account({"first_name": "Ada"})
-    await pn.me.request_collections([3, 4])
+    await pn.me.request_collections({"collections": [3, 4]})
     assert await pn.uploads.enqueue({"assets": []}) == {"id": "q1"}
     for route in (upd, req, enq):
         assert route.calls.last.request.headers["content-type"] == "application/json"
