@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["engine_overhead"]
+ALL = ["engine_overhead", "redis_workers"]
 
 
 def main() -> None:
