@@ -57,6 +57,8 @@ class QuotaState:
         self._probe_delay = self._probe_base
         self._generation = 0
         self._syncs = 0
+        # Grant times of the tokens spent in the current local window (it opens with the first).
+        self._local_taken: list[float] = []
 
     @property
     def limit(self) -> int | None:
@@ -74,6 +76,11 @@ class QuotaState:
         return self._reset_at
 
     @property
+    def window(self) -> float | None:
+        """The window length: configured, or the longest time-to-reset the server announced."""
+        return self._window
+
+    @property
     def generation(self) -> int:
         """Bumped at every refill; a token taken in an older generation is not refundable."""
         return self._generation
@@ -89,7 +96,7 @@ class QuotaState:
         `in_flight` counts requests sent but not answered; at a refill they may still land in
         the new window, so they are kept out of it.
         """
-        self._roll(now, in_flight)
+        self.advance(now, in_flight=in_flight)
         if self._tokens is None:
             return 0.0
         if self._tokens > 0:
@@ -98,13 +105,17 @@ class QuotaState:
                 # Like the servers, a window opens with its first request.
                 self._reset_at = now + self._window
                 self._kind = _Kind.LOCAL
+                self._local_taken = []
+            if self._kind is _Kind.LOCAL:
+                self._local_taken.append(now)
             return 0.0
         return self._wait(now)
 
     def observe(self, info: RateLimitInfo | None, now: float, in_flight: int) -> None:
         """Fold in what one response said; `in_flight` counts the other unanswered requests."""
         in_flight = max(0, in_flight)
-        self._roll(now, in_flight)
+        # The request answered here may itself have landed in a window that began meanwhile.
+        self.advance(now, in_flight=in_flight, unreported=1)
         if info is None:
             return
         if info.limit is not None and info.limit > 0:
@@ -115,26 +126,53 @@ class QuotaState:
         if info.remaining is not None and info.remaining >= 0:
             self._sync(info.remaining, in_flight)
 
-    def refund(self, now: float) -> None:
-        """Give one token back (a 304 is free; a request that was never sent)."""
+    def refund(self, now: float, taken_at: float | None = None) -> None:
+        """Give one token back (a 304 is free; a request that was never sent).
+
+        `taken_at` (when the token was granted) lets a local window that opened with a request
+        that never counted open later instead, as the server's would.
+        """
         del now  # the refund belongs to the window it was taken in; the caller checks that
         if self._tokens is not None and self._capacity is not None:
             self._tokens = min(self._capacity, self._tokens + 1)
+        if self._kind is _Kind.LOCAL and taken_at in self._local_taken:
+            self._local_taken.remove(taken_at)
+            if not self._local_taken:
+                self._reset_at, self._kind = None, None
+            elif self._window is not None:
+                self._reset_at = min(self._local_taken) + self._window
 
-    def _roll(self, now: float, in_flight: int) -> None:
+    def advance(self, now: float, *, in_flight: int = 0, unreported: int = 0) -> None:
+        """Refill once the window's end has passed.
+
+        Requests still `in_flight` and those answered without a Remaining (`unreported`) may
+        count in the new window, so they are kept out of the refill until the server reports.
+        """
         if self._reset_at is None or now < self._reset_at:
             return
+        in_flight, unreported = max(0, in_flight), max(0, unreported)
         if self._kind is _Kind.PROBE:
+            if in_flight > 0:
+                # Answers are on their way and will tell more than a probe could: wait for them.
+                self._reset_at = now + self._probe_delay
+                return
             if self._tokens is not None:
                 self._tokens = max(self._tokens, 1)
         elif self._capacity is not None:
-            self._tokens = max(0, self._capacity - max(0, in_flight))
+            # Only a server's window can have begun before we noticed; ours starts when we say.
+            spent = in_flight + (unreported if self._kind is _Kind.SERVER else 0)
+            self._tokens = max(0, self._capacity - spent)
         self._generation += 1
         self._reset_at = None
         self._kind = None
+        self._local_taken = []
         self._floor_remaining = None
 
     def _wait(self, now: float) -> float:
+        if self._reset_at is None and self._window is not None:
+            # Every window holding a request we sent ends within one window length from now.
+            self._reset_at = now + self._window
+            self._kind = _Kind.LOCAL
         if self._reset_at is None:
             delay = self._probe_delay
             self._probe_delay = min(self._probe_delay * 2, MAX_PROBE_DELAY, self._max_wait)
@@ -165,6 +203,8 @@ class QuotaState:
             and newest is not None
             and abs(reset - newest) <= RESET_TOLERANCE
         )
+        # The longest time-to-reset seen approximates the server's window length.
+        self._window = max(self._window or 0.0, min(reset - now, self._max_wait))
         if not same:
             self._newest_server_reset = reset
             self._reset_at = min(reset, now + self._max_wait)
@@ -192,6 +232,7 @@ class Ticket:
 
     seq: int
     generation: int
+    taken_at: float
     counted: bool  # False when the bucket was not counting (unlimited)
     settled: bool = False  # the server's Remaining on its own answer already accounts for it
     done: bool = False
@@ -205,10 +246,10 @@ class Ledger:
         self.quota = QuotaState(initial_rate, **quota_options)
         self._open: dict[int, Ticket] = {}
         self._next_seq = 0
-        # Requests answered without a Remaining, as "granted before ticket N" markers: a later
-        # Remaining may not include them until a ticket granted after them reports.
-        self._blind: deque[int] = deque()
-        self._generation = self.quota.generation
+        # Requests answered without a Remaining, as (first ticket granted after it, when). A
+        # Remaining reported on an earlier ticket may not include them; one on a later ticket
+        # does, and after a whole window they can no longer count anywhere.
+        self._blind: deque[tuple[int, float]] = deque()
 
     @property
     def open_tickets(self) -> int:
@@ -217,14 +258,16 @@ class Ledger:
 
     def reserve(self, now: float) -> Ticket | float:
         """A ticket (token taken) or the seconds to wait before asking again."""
+        self._expire(now)
         unanswered = sum(1 for t in self._open.values() if not t.settled)
-        wait = self.quota.reserve(now, unanswered + self._blind_count())
-        self._check_generation()
+        self.quota.advance(now, in_flight=unanswered, unreported=len(self._blind))
+        wait = self.quota.reserve(now, unanswered)
         if wait > 0:
             return wait
         ticket = Ticket(
             seq=self._next_seq,
             generation=self.quota.generation,
+            taken_at=now,
             counted=self.quota.tokens is not None,
         )
         self._next_seq += 1
@@ -233,14 +276,15 @@ class Ledger:
 
     def observe(self, ticket: Ticket, info: RateLimitInfo | None, now: float) -> None:
         """Feed the headers of `ticket`'s response into the bucket."""
+        self._expire(now)
         others = sum(1 for t in self._open.values() if t is not ticket and not t.settled)
-        others += sum(1 for mark in self._blind if mark > ticket.seq)
+        self.quota.advance(now, in_flight=others, unreported=len(self._blind) + 1)
+        others += sum(1 for mark, _ in self._blind if mark > ticket.seq)
         before = self.quota.syncs
         self.quota.observe(info, now, others)
-        self._check_generation()
         if self.quota.syncs != before:
             ticket.settled = True
-            while self._blind and self._blind[0] <= ticket.seq:
+            while self._blind and self._blind[0][0] <= ticket.seq:
                 self._blind.popleft()
 
     def release(self, ticket: Ticket, *, refund: bool, now: float) -> None:
@@ -249,21 +293,17 @@ class Ledger:
             return
         ticket.done = True
         self._open.pop(ticket.seq, None)
-        self._check_generation()
         if not ticket.counted or ticket.settled:
             return
         if refund:
             if ticket.generation == self.quota.generation:
-                self.quota.refund(now)
-        elif self.quota.tokens is not None and self.quota.syncs:
-            # Only a server that reports Remaining can later contradict our count.
-            self._blind.append(self._next_seq)
+                self.quota.refund(now, ticket.taken_at)
+        elif self.quota.tokens is not None:
+            self._blind.append((self._next_seq, now))
 
-    def _blind_count(self) -> int:
-        return len(self._blind)
-
-    def _check_generation(self) -> None:
-        if self.quota.generation != self._generation:
-            # A refill starts a fresh count; unreported answers from before are folded into it.
-            self._generation = self.quota.generation
-            self._blind.clear()
+    def _expire(self, now: float) -> None:
+        window = self.quota.window
+        if window is None:
+            return
+        while self._blind and self._blind[0][1] + window <= now:
+            self._blind.popleft()
