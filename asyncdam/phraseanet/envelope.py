@@ -16,7 +16,7 @@ __all__ = ["Envelope", "parse_envelope", "payload", "payload_dict"]
 # A page of search results is parsed by the dialect's check, the total reader and the decoder;
 # remembering the last few parses by body identity saves two of the three.
 _MEMO: OrderedDict[int, tuple[bytes, Any]] = OrderedDict()
-_MEMO_SIZE = 16
+_MEMO_SIZE = 8
 
 
 @attrs.frozen

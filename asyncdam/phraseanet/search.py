@@ -20,7 +20,6 @@ __all__ = ["SearchMixin", "v3_paging"]
 
 T = TypeVar("T")
 
-SORTS = ("relevance", "created_on", "updated_on", "random")
 V3_MAX_LIMIT = 100
 
 
@@ -159,7 +158,6 @@ class SearchMixin(ResourceGroup):
         decode: Callable[[Response], Sequence[T]],
         fetch_ahead: int | None,
         cursor: dict[str, Any] | None,
-        version: str = "v1",
     ) -> Paginator[T]:
         size = opt_int(per_page, "per_page", low=1, high=INDEX_WINDOW)
         start = opt_int(offset_start, "offset_start", low=0, high=INDEX_WINDOW - 1)

@@ -10,7 +10,7 @@ from asyncdam.engine.errors import InvalidRequestError
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phraseanet import models as m
 from asyncdam.phraseanet.converter import structure
-from asyncdam.phraseanet.params import checked, opt_int, opt_str, req_id
+from asyncdam.phraseanet.params import checked, opt_str, req_id
 from asyncdam.phraseanet.resource import require_list
 from asyncdam.phraseanet.search import SearchMixin, search_fields, v3_paging
 
@@ -218,4 +218,4 @@ class Stories(SearchMixin):
     def child_key(ref: str) -> tuple[int, int]:
         """`"d_r"` (what add/remove return) as `(databox_id, record_id)`."""
         d, _, r = ref.partition("_")
-        return (opt_int(int(d), "databox_id") or 0, opt_int(int(r), "record_id") or 0)
+        return (req_id(d, "databox_id"), req_id(r, "record_id"))
