@@ -213,9 +213,9 @@ async def _one_pass(
     counted = int(d["requests"] - d["not_modified"])
     bound = quota_bound(counted, job.quota, job.window)
     if bound is None:
-        minimum = "no quota"
+        minimum = "-"
     else:
-        minimum = f"{bound:.1f} s ({counted} of {job.quota}/{job.window:g} s)"
+        minimum = f"{bound:.1f}"
     row = DemoRow(
         service=job.service,
         job=label,
@@ -328,9 +328,8 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
     total = time.perf_counter() - started
     out = stdout_console()
     out.print(_table(rows))
-    for job in jobs:
-        if job.note:
-            out.print(f"{job.service}: {job.note}", highlight=False)
+    for line in _legend(jobs, rows):
+        out.print(line, highlight=False)
     for row in rows:
         problems.extend(f"{row.service}: {p}" for p in row.problems)
     out.print(f"demo finished in {total:.1f} s", highlight=False)
@@ -340,16 +339,9 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
 
 def _table(rows: list[DemoRow]) -> Any:
     columns = (
-        "service / pass",
-        "items",
-        "requests",
-        "304s",
-        "429s",
-        "retries",
-        "throttle wait",
-        "elapsed",
-        "quota-bound minimum",
-    )
+        "job", "items", "reqs", "304s", "429s", "retries", "wait\n(s)", "elapsed\n(s)",
+        "quota\nmin (s)",
+    )  # fmt: skip
     body = [
         (
             f"{r.service} {r.job}",
@@ -358,10 +350,30 @@ def _table(rows: list[DemoRow]) -> Any:
             str(r.not_modified),
             str(r.rate_limited),
             str(r.retries),
-            f"{r.throttle_wait:.2f} s",
-            f"{r.elapsed:.2f} s",
+            f"{r.throttle_wait:.2f}",
+            f"{r.elapsed:.2f}",
             r.minimum,
         )
         for r in rows
     ]
     return table("asyncdam demo", columns, body)
+
+
+def _legend(jobs: list[ServiceJob], rows: list[DemoRow]) -> list[str]:
+    """What the columns mean, and each service's quota (or that it documents none)."""
+    lines = [
+        "reqs: HTTP requests sent; wait: time the limiter held requests back;",
+        "quota min: least time the service's quota allows for the requests counted against it",
+    ]
+    for job in jobs:
+        if job.quota is None:
+            lines.append(f"{job.service}: no documented quota (quota min: -)")
+        else:
+            counted = sum(r.requests - r.not_modified for r in rows if r.service == job.service)
+            lines.append(
+                f"{job.service}: quota {job.quota} requests per {job.window:g} s, "
+                f"{counted} counted (304s are free)"
+            )
+        if job.note:
+            lines.append(f"{job.service}: {job.note}")
+    return lines

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import click
 import httpx
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -174,10 +175,20 @@ class Reporter:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-    """A simple table, right-aligning every column but the first."""
-    out = Table(title=title, title_justify="left")
+    """A compact table (fits 80 columns), right-aligning every column but the first."""
+    out = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for index, name in enumerate(columns):
-        out.add_column(name, justify="left" if index == 0 else "right")
+        if index == 0:
+            out.add_column(name, justify="left", no_wrap=True)
+        else:
+            widest = max(len(part) for part in name.split("\n"))
+            out.add_column(name, justify="right", min_width=widest)
     for row in rows:
         out.add_row(*row)
     return out

@@ -28,7 +28,7 @@ def test_demo_one_service() -> None:
     result = CliRunner().invoke(main, ["demo", "--service", "phrase", "--size", "0.1"])
     assert result.exit_code == 0, result.output
     assert "phraseanet" not in result.output
-    assert "of 500/300 s" in result.output
+    assert "quota 500 requests per 300 s" in result.output
 
 
 def test_quota_bound() -> None:
