@@ -105,6 +105,15 @@ class Groups(Resource[Group]):
         self.users: Nested[Ref] = Nested(ctx, spec, spec.nested["Users"])
 
 
+class Keywords(Resource[Keyword]):
+    """`oa.keywords`; `files.add(keyword_id, [file ids])` tags many files at once."""
+
+    def __init__(self, ctx: Context) -> None:
+        spec = NOUNS["Keywords"]
+        super().__init__(ctx, spec)
+        self.files: Nested[Ref] = Nested(ctx, spec, spec.nested["Files"])
+
+
 class Users(Resource[User]):
     """`oa.users` with the groups each belongs to."""
 
@@ -190,7 +199,7 @@ class OpenAsset(ServiceBase):
         self.fields = Fields(ctx)
         self.files = Files(ctx, NOUNS["Files"], storage_transport)
         self.groups = Groups(ctx)
-        self.keywords: Resource[Keyword] = plain("Keywords")
+        self.keywords = Keywords(ctx)
         self.keyword_categories: Resource[KeywordCategory] = plain("KeywordCategories")
         self.photographers: Resource[Photographer] = plain("Photographers")
         self.projects = Projects(ctx)

@@ -100,7 +100,13 @@ NOUNS: dict[str, NounSpec] = {
             feature="Groups",
             nested={"Users": NestedSpec("Users", m.Ref, _ALL, expansion="users")},
         ),
-        NounSpec("Keywords", m.Keyword, CRUD, merge=True),
+        NounSpec(
+            "Keywords",
+            m.Keyword,
+            CRUD,
+            merge=True,
+            nested={"Files": NestedSpec("Files", m.Ref, frozenset({"GET", "POST"}))},
+        ),
         NounSpec("KeywordCategories", m.KeywordCategory, CRUD, merge=True),
         NounSpec("Photographers", m.Photographer, NO_DELETE, merge=True),
         NounSpec(

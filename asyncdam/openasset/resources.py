@@ -67,8 +67,8 @@ def listing(
     Queries too long for a URL are sent as `POST` + `X-HTTP-Method-Override: GET` with a form body
     (servers 9.0.0 and newer); the version check runs before the first page is requested.
     """
-    if stable_order and not any(k == "orderBy" for k, _ in params):
-        params = [*params, ("orderBy", "id")]  # offset paging needs a stable order
+    if stable_order:
+        params = _with_tiebreak(params)
     has_limit = any(k == "limit" for k, _ in params)
     long_query = len(urlencode(params)) > LONG_QUERY
     if long_query:
@@ -106,6 +106,16 @@ def listing(
         fetch_ahead=ahead,
         cursor=cursor,
     )
+
+
+def _with_tiebreak(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Offset paging needs a total order: sort by id, or append id as the last sort key."""
+    for i, (key, value) in enumerate(params):
+        if key == "orderBy":
+            if any(OrderKey.parse(v).field == "id" for v in value.split(",")):
+                return params
+            return [*params[:i], (key, value + ",id"), *params[i + 1 :]]
+    return [*params, ("orderBy", "id")]
 
 
 def _named_fields(params: Sequence[tuple[str, str]]) -> set[str]:

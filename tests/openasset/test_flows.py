@@ -123,6 +123,9 @@ def test_merge_and_nested_keywords(app: Any, run_async: RunAsync) -> None:
             assert [k.id for k in after] == [a.id]
             left = await oa.files.keywords.remove(1, a.id)
             assert left == []
+            tagged = await oa.keywords.files.add(a.id, [5, 6])
+            assert {5, 6} <= {r.id for r in tagged}
+            assert a.id in [k.id for k in await oa.files.keywords.all(6)]
             file = await oa.files.get(2, expand={"keywords": "all"})
             return a.id, file
 

@@ -331,3 +331,13 @@ async def test_other_origin_download_uses_a_plain_client_without_credentials(moc
     assert request.url.host == "downloads.openasset.com"
     assert request.url.raw_path == b"/acme/a%20b/r%C3%A9%231.jpg"
     assert "Authorization" not in request.headers and "X-SessionKey" not in request.headers
+
+
+async def test_sort_gets_id_as_tiebreak_for_offset_paging(mock: Any) -> None:
+    empty = answer([], headers={"X-Full-Results-Count": "0"})
+    route = mock.get(API + "/Keywords").mock(return_value=empty)
+    async with OpenAsset(HOST, token=("12", SECRET)) as oa:
+        assert [k async for k in oa.keywords.list(order_by="nameDesc")] == []
+        assert [k async for k in oa.keywords.list(order_by="-id")] == []
+    orders = [c.request.url.params["orderBy"] for c in route.calls]
+    assert orders == ["nameDesc,id", "idDesc"]
