@@ -43,6 +43,13 @@ from asyncdam.engine.retry import RetryBudget, RetryPolicy
 from asyncdam.engine.session import Engine, ServiceClient, StreamedResponse
 from asyncdam.engine.types import Rate, RateLimitInfo
 from asyncdam.phrase import Phrase
+from asyncdam.phraseanet import (
+    InvalidToken,
+    OAuthRequestError,
+    PasswordGrant,
+    PermissionDenied,
+    Phraseanet,
+)
 
 __all__ = [
     "APIStatusError",
@@ -64,16 +71,21 @@ __all__ = [
     "Hooks",
     "InsecureTransportError",
     "InvalidRequestError",
+    "InvalidToken",
     "LinkHeaderStrategy",
     "LocalLimiter",
     "MemoryCache",
     "MethodNotAllowed",
     "NotFound",
+    "OAuthRequestError",
     "OffsetLimitStrategy",
     "Page",
     "PageNumberStrategy",
     "Paginator",
+    "PasswordGrant",
+    "PermissionDenied",
     "Phrase",
+    "Phraseanet",
     "Rate",
     "RateLimitInfo",
     "RateLimited",
