@@ -71,3 +71,23 @@ def test_check_flags_each_kind_of_problem() -> None:
     no_304 = _row("revalidate", 3)
     assert "304" in _check(_job(True), ok1, [1, 2, 3], no_304, [1, 2, 3])[0]
     assert _check(_job(False), ok1, [1, 2, 3], no_304, [1, 2, 3]) == []
+
+
+def test_demo_fails_with_one_line_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import attrs
+
+    from asyncdam.cli import demo as demo_module
+
+    real = demo_module._phrase_job
+
+    def lossy(latency_ms: float, size: float) -> ServiceJob | None:
+        job = real(latency_ms, size)
+        assert job is not None
+        # Every key looks like the same item: the demo must notice "delivered twice".
+        return attrs.evolve(job, identity=lambda key: "same")
+
+    monkeypatch.setattr(demo_module, "_phrase_job", lossy)
+    result = CliRunner().invoke(main, ["demo", "--service", "phrase", "--size", "0.05"])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "delivered twice" in errors[0]
