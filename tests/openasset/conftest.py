@@ -49,10 +49,12 @@ def app() -> Any:
 
 
 @asynccontextmanager
-async def client(app: Any, **options: Any) -> AsyncIterator[OpenAsset]:
+async def client(
+    app: Any, engine_options: dict[str, Any] | None = None, **options: Any
+) -> AsyncIterator[OpenAsset]:
     """A client on the in-process emulator (token auth unless `basic=`/`token=` is given)."""
     if "basic" not in options and "token" not in options:
         options["token"] = (TOKEN_ID, SECRET)
-    async with Engine(transport=emulator_transport(app)) as engine:
+    async with Engine(transport=emulator_transport(app), **(engine_options or {})) as engine:
         async with OpenAsset(BASE, engine=engine, **options) as oa:
             yield oa

@@ -301,3 +301,25 @@ def test_every_noun_lists_and_decodes(app: Any, run_async: RunAsync) -> None:
 
     seen = run_async(main)
     assert seen["Files"] == 5 and seen["Sizes"] >= 1
+
+
+def test_listing_under_faults_still_yields_each_file_once(run_async: RunAsync) -> None:
+    from asyncdam.emulator.config import EmulatorConfig, FaultConfig
+    from asyncdam.emulator.openasset import create_app
+    from asyncdam.engine.retry import RetryBudget, RetryPolicy
+
+    from .conftest import SECRET, TOKEN_ID
+
+    faults = FaultConfig(error_rate=0.15, reset_rate=0.05, truncate_rate=0.05, seed=11)
+    app = create_app(EmulatorConfig(seed=3, token=f"{TOKEN_ID}:{SECRET}", faults=faults))
+    expected = _alive_files(app)
+    retry = RetryPolicy(max_attempts=12, backoff_base=0.0, backoff_cap=0.0)
+    options = {"retry": retry, "retry_budget": RetryBudget(ratio=1.0, min_per_window=1000)}
+
+    async def main() -> list[int]:
+        async with client(app, engine_options=options, page_size=100) as oa:
+            return [f.id async for f in oa.files.list() if f.id is not None]
+
+    ids = run_async(main)
+    assert len(ids) == len(expected) and set(ids) == expected
+    assert sum(n for s, n in app.state.stats.by_status.items() if s >= 500) > 0
