@@ -323,3 +323,22 @@ def test_listing_under_faults_still_yields_each_file_once(run_async: RunAsync) -
     ids = run_async(main)
     assert len(ids) == len(expected) and set(ids) == expected
     assert sum(n for s, n in app.state.stats.by_status.items() if s >= 500) > 0
+
+
+def test_listing_resumes_from_a_cursor(app: Any, run_async: RunAsync) -> None:
+    expected = sorted(_alive_files(app))
+
+    async def main() -> tuple[list[int], list[int]]:
+        async with client(app, page_size=200) as oa:
+            first: list[int] = []
+            paginator = oa.files.list(display_fields=["id"])
+            async for f in paginator:
+                first.append(f.id or 0)
+                if len(first) == 450:
+                    break
+            cursor = paginator.cursor
+            rest = [f.id or 0 async for f in oa.files.list(display_fields=["id"], cursor=cursor)]
+            return first, rest
+
+    first, rest = run_async(main)
+    assert first + rest == expected
