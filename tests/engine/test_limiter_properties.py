@@ -60,7 +60,7 @@ def check_wait(wait: float, bound: float) -> None:
     assert math.isfinite(wait) and 0 < wait <= bound
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     limit=st.integers(1, 12),
     initial=st.integers(1, 12),
@@ -129,7 +129,7 @@ infos = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     rate=st.one_of(
         st.none(), st.builds(Rate, st.integers(1, 1000), st.floats(0.01, 10_000, allow_nan=False))
