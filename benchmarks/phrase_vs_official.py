@@ -1,0 +1,202 @@
+"""asyncdam's Phrase adapter vs the official `phrase-api` client, on the same job, side by side.
+
+The job: list every key of the seeded main project (2,500 keys), then download every locale
+(8, as YAML). The official client is synchronous and is used the way its README shows
+(Configuration with an `Authorization: token` api key, `KeysApi.keys_list` page by page until a
+short page, `LocalesApi.locales_list`, `LocalesApi.locale_download`); it runs in a thread while
+asyncdam runs on the event loop, at the same time, each against its own Phrase emulator with the
+same settings (default quota 500 / 300 s, cap C, 50 ms latency). asyncdam runs the two halves of
+the job concurrently (keys, and locales then their downloads), as an async caller would.
+
+The physical limit is C times faster than one request at a time. Goals at C = 2 and 4:
+speedup >= 0.9 x C, zero 429s, and no more requests than the official client.
+
+A second job is larger than one quota window: the same listing at per_page 25 (100 pages) plus
+the locales, ~109 requests. At the default 500 / 300 s that would take over five minutes, so it
+runs with a quota of 100 per 10 s (said so in the JSON). asyncdam must finish with zero 429s;
+for the official client we report its 429 count and whether it finishes (it has no retry: the
+first 429 raises `ApiException`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from typing import Any
+
+from asyncdam.emulator.config import EmulatorConfig, FaultConfig
+from asyncdam.phrase import Phrase
+from benchmarks import plots
+from benchmarks._common import write_result
+from benchmarks._setup import Emulator, phrase_emulator
+
+
+def official_job(emu: Emulator, per_page: int, tmp: str) -> dict[str, Any]:
+    """The job with the official synchronous client; stops at the first error, as it would."""
+    import phrase_api
+
+    configuration = phrase_api.Configuration()
+    configuration.host = emu.base_url
+    configuration.api_key["Authorization"] = emu.token
+    configuration.api_key_prefix["Authorization"] = "token"
+    configuration.temp_folder_path = tmp
+    keys = 0
+    files = 0
+    error = None
+    started = time.perf_counter()
+    with phrase_api.ApiClient(configuration) as api_client:
+        try:
+            keys_api = phrase_api.KeysApi(api_client)
+            page = 1
+            while True:
+                batch = keys_api.keys_list(emu.project_id, page=page, per_page=per_page)
+                keys += len(batch)
+                if len(batch) < per_page:
+                    break
+                page += 1
+            locales_api = phrase_api.LocalesApi(api_client)
+            for locale in locales_api.locales_list(emu.project_id, per_page=100):
+                locales_api.locale_download(emu.project_id, locale.id, file_format="yml")
+                files += 1
+        except phrase_api.rest.ApiException as exc:
+            error = f"ApiException {exc.status}"
+    return {"seconds": time.perf_counter() - started, "keys": keys, "files": files,
+            "finished": error is None, "error": error}  # fmt: skip
+
+
+async def asyncdam_job(emu: Emulator, per_page: int, cap: int) -> dict[str, Any]:
+    """The same job with asyncdam: keys and locale downloads run concurrently under the cap."""
+    keys = 0
+    files = 0
+    error = None
+    started = time.perf_counter()
+    async with Phrase(
+        token=emu.token, base_url=emu.base_url, concurrency=cap, allow_insecure_http=True,
+        user_agent_contact="bench@example.com",
+    ) as phrase:  # fmt: skip
+
+        async def all_keys() -> None:
+            nonlocal keys
+            async with phrase.keys.list(emu.project_id, per_page=per_page) as paginator:
+                async for _ in paginator:
+                    keys += 1
+
+        async def all_locales() -> None:
+            nonlocal files
+            locales = [loc async for loc in phrase.locales.list(emu.project_id, per_page=100)]
+
+            async def one(locale_id: str) -> None:
+                nonlocal files
+                await phrase.locales.download(emu.project_id, locale_id, file_format="yml")
+                files += 1
+
+            await asyncio.gather(*(one(str(loc.id)) for loc in locales))
+
+        try:
+            await asyncio.gather(all_keys(), all_locales())
+        except Exception as exc:  # reported, not raised: the other side's figures still count
+            error = f"{type(exc).__name__}"
+    return {"seconds": time.perf_counter() - started, "keys": keys, "files": files,
+            "finished": error is None, "error": error}  # fmt: skip
+
+
+def counts(emu: Emulator) -> dict[str, Any]:
+    """The emulator's view of one side."""
+    s = emu.stats
+    return {"requests": s.requests, "counted": s.counted, "429": s.total_429,
+            "429_by_reason": dict(s.rate_limited), "max_in_flight": s.max_in_flight}  # fmt: skip
+
+
+async def side_by_side(config: EmulatorConfig, per_page: int, cap: int) -> dict[str, Any]:
+    """Both clients on the job at the same time, each on its own emulator."""
+    with (
+        phrase_emulator(config) as emu_a,
+        phrase_emulator(config) as emu_o,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mine, theirs = await asyncio.gather(
+            asyncdam_job(emu_a, per_page, cap),
+            asyncio.to_thread(official_job, emu_o, per_page, tmp),
+        )
+        mine["emulator"] = counts(emu_a)
+        theirs["emulator"] = counts(emu_o)
+    return {"asyncdam": mine, "official": theirs}
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """The main job at each cap, then the job larger than one quota window."""
+    latency = FaultConfig(latency_ms=args.latency_ms)
+    runs: dict[str, Any] = {}
+    for cap in args.caps:
+        run = await side_by_side(EmulatorConfig(concurrency=cap, faults=latency), 100, cap)
+        mine, theirs = run["asyncdam"], run["official"]
+        run["speedup"] = theirs["seconds"] / mine["seconds"]
+        run["goal"] = 0.9 * cap
+        run["met"] = (
+            run["speedup"] >= 0.9 * cap
+            and mine["emulator"]["429"] == 0
+            and mine["emulator"]["requests"] <= theirs["emulator"]["requests"]
+            and mine["finished"]
+            and mine["keys"] == theirs["keys"]
+        )
+        runs[f"C={cap}"] = run
+    big_config = EmulatorConfig(
+        quota=args.big_quota, window=args.big_window, concurrency=2, faults=latency
+    )
+    big = await side_by_side(big_config, args.big_per_page, 2)
+    big["quota"] = f"{args.big_quota} per {args.big_window:g} s (smaller than the default 500 / 300 s)"
+    big["met"] = big["asyncdam"]["finished"] and big["asyncdam"]["emulator"]["429"] == 0
+    plot = plots.bars(
+        "phrase_vs_official",
+        {k: r["speedup"] / int(k[2:]) for k, r in runs.items()},
+        ylabel="speedup over the official client / C",
+        title=f"Phrase job: {runs[next(iter(runs))]['official']['keys']} keys + locales, "
+        f"{args.latency_ms:g} ms latency",
+        goal=0.9,
+        goal_label="goal: 0.9 x C",
+    )
+    return {
+        "speedups": {k: round(r["speedup"], 3) for k, r in runs.items()},
+        "asyncdam_429": sum(r["asyncdam"]["emulator"]["429"] for r in runs.values()),
+        "requests": {k: {"asyncdam": r["asyncdam"]["emulator"]["requests"],
+                         "official": r["official"]["emulator"]["requests"]}
+                     for k, r in runs.items()},  # fmt: skip
+        "runs": runs,
+        "larger_than_one_window": big,
+        "goal": "speedup >= 0.9 x C at C = 2 and 4, 0 x 429, requests <= official; "
+        "larger job: asyncdam finishes with 0 x 429",
+        "met": all(r["met"] for r in runs.values()) and big["met"],
+        "plot": plots.relative(plot),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark and write benchmarks/results/phrase_vs_official.json."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--caps", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--big-per-page", type=int, default=25)
+    parser.add_argument("--big-quota", type=int, default=100)
+    parser.add_argument("--big-window", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    try:
+        import phrase_api  # noqa: F401
+    except ImportError:
+        raise SystemExit("phrase_vs_official needs the official client: pip install phrase-api")
+    figures = asyncio.run(measure(args))
+    path = write_result("phrase_vs_official", figures, vars(args))
+    big = figures["larger_than_one_window"]
+    print(
+        f"phrase_vs_official: speedups {figures['speedups']} (goal >= 0.9 x C), asyncdam 429s "
+        f"{figures['asyncdam_429']}, requests {figures['requests']}; larger job: asyncdam "
+        f"finished={big['asyncdam']['finished']} 429s={big['asyncdam']['emulator']['429']}, "
+        f"official finished={big['official']['finished']} "
+        f"429s={big['official']['emulator']['429']} -> {path}"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    main()
