@@ -238,6 +238,8 @@ class Engine:
             )
             self.stats.requests += 1
             started = time.monotonic()
+            # From here the server may have counted the request, even if we are cancelled.
+            refund = False
             try:
                 raw = await self._http.send(http_request, auth=self._auth(dialect, request))
             except httpx.TransportError as exc:
@@ -314,6 +316,7 @@ class Engine:
             refund = True
             try:
                 self.stats.requests += 1
+                refund = False  # the server may count it from here on, even if we are cancelled
                 try:
                     raw = await self._http.send(
                         http_request, auth=self._auth(dialect, request), stream=True

@@ -306,3 +306,30 @@ async def test_a_failing_hook_does_not_fail_the_request(
 
     async with engine(clock, hooks=Hooks(request=[broken])) as eng:
         assert (await eng.bind(dialect()).send(Request(method="GET", path="/x"))).status == 200
+
+
+async def test_a_request_cancelled_in_flight_keeps_its_token_spent(clock: RecordingClock) -> None:
+    """The server may have counted a request we gave up on: its token is not refunded."""
+    import anyio
+
+    from asyncdam.engine.limiter import LocalLimiter
+    from asyncdam.engine.types import Rate
+
+    started = anyio.Event()
+
+    async def slow_handler(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await anyio.sleep(10)
+        return httpx.Response(200)
+
+    limiter = LocalLimiter(clock=clock)
+    async with engine(clock, limiter=limiter, transport=httpx.MockTransport(slow_handler)) as eng:
+        d = dialect(initial_rate=Rate(5, 60))
+        client = eng.bind(d)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.send, Request(method="GET", path="/x"))
+            await started.wait()
+            tg.cancel_scope.cancel()
+        snapshot = limiter.snapshot(d.scope_for(Request(method="GET", path="/x")))
+    assert snapshot["in_flight"] == 0
+    assert snapshot["tokens"] == 4
