@@ -61,21 +61,23 @@ async def _work(base_url: str, redis_url: str | None, prefix: str, n: int) -> di
         from asyncdam.engine.redis import RedisBackend
 
         backend = RedisBackend(redis_url, key_prefix=prefix)
-    served = failed = 0
+    served = 0
+    errors: dict[str, int] = {}
     async with Engine(backend=backend, cache=False) as engine:
         spoken = dialect(base_url)
 
         async def one() -> None:
-            nonlocal served, failed
+            nonlocal served
             try:
                 await engine.send(spoken, Request(method="GET", path="/projects"))
                 served += 1
-            except AsyncDamError:
-                failed += 1
+            except AsyncDamError as exc:
+                name = f"{type(exc).__name__}: {exc}"[:120]
+                errors[name] = errors.get(name, 0) + 1
 
         await asyncio.gather(*(one() for _ in range(n)))
         stats = engine.stats.as_dict()
-    return {"served": served, "failed": failed, "engine": stats}
+    return {"served": served, "errors": errors, "engine": stats}
 
 
 def _worker(
@@ -115,7 +117,8 @@ def run_mode(redis_url: str | None, requests: int, workers: int, window: float) 
         windows = max(1, math.ceil(elapsed / window))
         return {
             "served": served,
-            "failed": sum(r["failed"] for r in results),
+            "failed": sum(sum(r["errors"].values()) for r in results),
+            "errors": _merge([r["errors"] for r in results]),
             "elapsed_s": round(elapsed, 2),
             "utilization": round(served / (config.quota * windows), 3),  # type: ignore[operator]
             "emulator_429": stats.total_429,
@@ -124,6 +127,14 @@ def run_mode(redis_url: str | None, requests: int, workers: int, window: float) 
             "engine_429": sum(r["engine"]["rate_limited"] for r in results),
             "engine_retries": sum(r["engine"]["retries"] for r in results),
         }
+
+
+def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for name, n in count.items():
+            total[name] = total.get(name, 0) + n
+    return total
 
 
 @contextmanager

@@ -32,6 +32,8 @@ __all__ = ["BackendUnavailable", "RedisLimiter", "RedisPermit"]
 _logger = logging.getLogger("asyncdam")
 _T = TypeVar("_T")
 # Errors meaning "Redis is unreachable right now", as opposed to a bug in a script.
+# How long observed headers may wait for the permit's release to carry them (seconds).
+OBSERVE_DELAY = 0.05
 REDIS_DOWN: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -65,6 +67,8 @@ class RedisPermit:
         self._waited = waited
         self._released = False
         self._observing: asyncio.Task[None] | None = None
+        self._pending: list[list[str]] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._renewer = asyncio.get_running_loop().create_task(self._renew())
 
     @property
@@ -84,13 +88,25 @@ class RedisPermit:
             reset_in,
             str(self._limiter.lease_seconds),
         ]
+        self._pending.append(args)
+        if self._flush_timer is None:
+            # Usually `release` follows at once and carries the headers in its own round trip;
+            # a long download's headers are sent on their own shortly after.
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(OBSERVE_DELAY, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._flush_timer = None
+        pending, self._pending = self._pending, []
         previous = self._observing
 
         async def send() -> None:
             if previous is not None:
                 await previous
             try:
-                await self._limiter._run(redis_lua.OBSERVE, self._scope, self._id, *args)
+                await self._limiter._pipeline(
+                    self._scope, [(redis_lua.OBSERVE, [self._id, *args]) for args in pending]
+                )
             except REDIS_DOWN as exc:
                 _logger.debug("asyncdam redis observe skipped: %s", type(exc).__name__)
 
@@ -105,18 +121,20 @@ class RedisPermit:
         with anyio.CancelScope(shield=True):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+                self._flush_timer = None
             if self._observing is not None:
                 with contextlib.suppress(Exception):
                     await self._observing
+            calls = [(redis_lua.OBSERVE, [self._id, *args]) for args in self._pending]
+            self._pending = []
+            lease = str(self._limiter.lease_seconds)
+            flag = "1" if refund else "0"
+            calls.append((redis_lua.RELEASE, [self._id, flag, self._generation, lease]))
             try:
-                await self._limiter._run(
-                    redis_lua.RELEASE,
-                    self._scope,
-                    self._id,
-                    "1" if refund else "0",
-                    self._generation,
-                    str(self._limiter.lease_seconds),
-                )
+                # Headers and release in one round trip: the next waiter is woken sooner.
+                await self._limiter._pipeline(self._scope, calls)
             except REDIS_DOWN as exc:
                 # The lease runs out on its own; nobody is blocked for longer than that.
                 _logger.debug("asyncdam redis release skipped: %s", type(exc).__name__)
@@ -168,6 +186,7 @@ class RedisLimiter:
                 redis_lua.LEAVE,
             )
         }
+        self._gates: dict[str, asyncio.Lock] = {}
         self._closed = False
 
     def keys(self, scope: str) -> list[str]:
@@ -189,6 +208,18 @@ class RedisLimiter:
             keys=self.keys(scope), args=[self._wake_prefix(scope), *args]
         )
 
+    async def _pipeline(self, scope: str, calls: list[tuple[str, list[str]]]) -> list[Any]:
+        """Run several scripts of one scope in one round trip (not a transaction)."""
+        if len(calls) == 1:
+            script, args = calls[0]
+            return [await self._run(script, scope, *args)]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for script, args in calls:
+                await self._scripts[script](
+                    keys=self.keys(scope), args=[self._wake_prefix(scope), *args], client=pipe
+                )
+            return list(await pipe.execute())
+
     async def acquire(
         self, scope: str, *, concurrency: int, initial_rate: Rate | None
     ) -> RedisPermit:
@@ -200,7 +231,6 @@ class RedisLimiter:
             raise anyio.ClosedResourceError
         waiter = uuid.uuid4().hex
         permit_id = uuid.uuid4().hex
-        wake_key = self._wake_prefix(scope) + waiter
         args = [
             waiter,
             permit_id,
@@ -212,15 +242,23 @@ class RedisLimiter:
             repr(float(self._probe_delay)),
         ]
         started = time.monotonic()
+        gate = self._gates.setdefault(scope, asyncio.Lock())
+        # Only one task per process and scope stands in the shared line (asyncio.Lock is FIFO):
+        # one blocking connection per process, not one per waiting task.
+        async with gate:
+            generation = await self._wait_in_line(scope, waiter, args)
+        waited = max(0.0, time.monotonic() - started)
+        return RedisPermit(self, scope, permit_id, generation, waited)
+
+    async def _wait_in_line(self, scope: str, waiter: str, args: list[str]) -> str:
+        wake_key = self._wake_prefix(scope) + waiter
         try:
             while True:
                 if self._closed:
                     raise anyio.ClosedResourceError
                 status, value = await guarded(lambda: self._run(redis_lua.ACQUIRE, scope, *args))
                 if int(status) == 1:
-                    generation = _text(value)
-                    waited = max(0.0, time.monotonic() - started)
-                    return RedisPermit(self, scope, permit_id, generation, waited)
+                    return _text(value)
                 timeout = max(min(float(value), self.recheck), 0.01)
                 # One blocking wait: a push from a release/observe/grant ends it early.
                 await guarded(lambda: self.client.blpop([wake_key], timeout=timeout))  # noqa: B023
