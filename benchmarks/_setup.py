@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -61,6 +62,22 @@ class Emulator:
         """The seeded main project (the largest one)."""
         return str(next(iter(self.recorder.state.store.projects)))
 
+    def counts(self) -> dict[str, Any]:
+        """The emulator's counters as plain numbers."""
+        return stats_dict(self.stats)
+
+
+def stats_dict(s: Any) -> dict[str, Any]:
+    """Plain numbers from an emulator `Stats`."""
+    return {
+        "requests": s.requests,
+        "counted": s.counted,
+        "not_modified": s.not_modified,
+        "429": s.total_429,
+        "429_by_reason": dict(s.rate_limited),
+        "max_in_flight": s.max_in_flight,
+    }
+
 
 @contextmanager
 def phrase_emulator(config: EmulatorConfig) -> Iterator[Emulator]:
@@ -70,6 +87,55 @@ def phrase_emulator(config: EmulatorConfig) -> Iterator[Emulator]:
     server = EmulatorServer("phrase", config, app=recorder)
     with server:
         yield Emulator(server.origin + base_path("phrase"), server.token, recorder)
+
+
+def _serve_in_child(config: EmulatorConfig, conn: Any) -> None:
+    """Child process body: serve, report where, answer "stats" until told to "stop"."""
+    with phrase_emulator(config) as emu:
+        conn.send({"base_url": emu.base_url, "project_id": emu.project_id})
+        while (command := conn.recv()) != "stop":
+            if command == "stats":
+                conn.send(emu.counts())
+
+
+@attrs.define
+class RemoteEmulator:
+    """A Phrase emulator in a child process (its CPU work off this process's GIL)."""
+
+    base_url: str
+    token: str
+    project_id: str
+    conn: Any
+
+    def counts(self) -> dict[str, Any]:
+        """The emulator's counters, fetched from the child."""
+        self.conn.send("stats")
+        result: dict[str, Any] = self.conn.recv()
+        return result
+
+
+@contextmanager
+def phrase_emulator_process(config: EmulatorConfig) -> Iterator[RemoteEmulator]:
+    """Serve a Phrase emulator on loopback from a spawned child process."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_serve_in_child, args=(config, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the emulator process did not start")
+        info = parent.recv()
+        yield RemoteEmulator(info["base_url"], config.token, info["project_id"], parent)
+    finally:
+        if process.is_alive():
+            try:
+                parent.send("stop")
+            except OSError:
+                pass
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
 
 
 class TokenAuth(httpx.Auth):
