@@ -42,6 +42,7 @@ from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryPolicy
 from asyncdam.engine.session import Engine, ServiceClient, StreamedResponse
 from asyncdam.engine.types import Rate, RateLimitInfo
+from asyncdam.openasset import OpenAsset
 from asyncdam.phrase import Phrase
 from asyncdam.phraseanet import (
     InvalidToken,
@@ -79,6 +80,7 @@ __all__ = [
     "NotFound",
     "OAuthRequestError",
     "OffsetLimitStrategy",
+    "OpenAsset",
     "Page",
     "PageNumberStrategy",
     "Paginator",
