@@ -40,5 +40,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run every benchmark; results land in benchmarks/results/."""
-    session.install("-e", ".[dev,cli]")
+    session.install("-e", ".[dev,cli,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)

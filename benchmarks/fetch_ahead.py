@@ -1,4 +1,4 @@
-"""Fetch-ahead: streaming a listing with the page count known up front, at cap C, vs one page at a time.
+"""Fetch-ahead: streaming a listing whose size is known up front, at cap C, vs page by page.
 
 A tiny loopback app serves numbered pages of a listing with its total in a header and a fixed
 latency per page. For each cap C, a sequential Paginator (fetch_ahead=0) and a fetch-ahead one

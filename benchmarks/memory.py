@@ -63,7 +63,7 @@ async def child(base: str, items: int, per_page: int) -> dict[str, Any]:
 
 def run_child(base: str, items: int, per_page: int) -> dict[str, Any]:
     """One streaming run in a fresh interpreter."""
-    out = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+    out = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", base, "--items", str(items),
          "--per-page", str(per_page)],
         check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent,

@@ -102,8 +102,7 @@ async def run_naive(emu: Emulator, n: int) -> dict[str, Any]:
         )
         wall = time.perf_counter() - started
     statuses = Counter(
-        str(r.status_code) if isinstance(r, httpx.Response) else type(r).__name__
-        for r in responses
+        str(r.status_code) if isinstance(r, httpx.Response) else type(r).__name__ for r in responses
     )
     return {"wall_seconds": wall, "statuses": dict(statuses)}
 

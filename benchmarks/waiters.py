@@ -4,15 +4,16 @@ Two phases, no server involved. "quota": the scope has a configured rate of N to
 seconds and 2N tasks call `acquire` in a known order; N are granted at once and N wait for the
 window to roll over. "slot": one task holds the scope's only concurrency slot for S seconds
 while N tasks queue behind it. In each, the process's CPU time over the quiet span (from the
-queue settling until just before the window rolls over or the slot frees) is compared with wall time; the baseline is the
-same process only sleeping for the same span. Goals: CPU share while waiting ~idle (within 1
-percentage point of the baseline), and every grant in arrival order (FIFO).
+queue settling until just before the window rolls over or the slot frees) is compared with wall
+time; the baseline is the same process only sleeping for the same span. Goals: CPU share while
+waiting ~idle (within 1 percentage point of the baseline), and every grant in arrival order.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 from typing import Any
 
@@ -66,7 +67,7 @@ async def phase(kind: str, n: int, hold: float) -> dict[str, Any]:
     await asyncio.gather(*tasks)
     await limiter.aclose()
     baseline = await idle_share(wall1 - wall0)
-    out_of_order = sum(1 for a, b in zip(grants, grants[1:], strict=False) if b < a)
+    out_of_order = sum(1 for a, b in itertools.pairwise(grants) if b < a)
     return {
         "tasks_waiting": waiting,
         "cpu_share_while_waiting": (cpu1 - cpu0) / (wall1 - wall0),
