@@ -3,6 +3,8 @@
 The public surface lives here; everything under `asyncdam.engine` is importable but may change.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from asyncdam._version import __version__
 from asyncdam.engine.cache import ConditionalCache
 from asyncdam.engine.cache_storage import MemoryCache, SQLiteCache
@@ -42,15 +44,45 @@ from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryPolicy
 from asyncdam.engine.session import Engine, ServiceClient, StreamedResponse
 from asyncdam.engine.types import Rate, RateLimitInfo
-from asyncdam.openasset import OpenAsset
-from asyncdam.phrase import Phrase
-from asyncdam.phraseanet import (
-    InvalidToken,
-    OAuthRequestError,
-    PasswordGrant,
-    PermissionDenied,
-    Phraseanet,
-)
+
+if TYPE_CHECKING:
+    from asyncdam.openasset import OpenAsset
+    from asyncdam.phrase import Phrase
+    from asyncdam.phraseanet import (
+        InvalidToken,
+        OAuthRequestError,
+        PasswordGrant,
+        PermissionDenied,
+        Phraseanet,
+    )
+
+# The service clients load on first use: `import asyncdam` (and the CLI) stays fast.
+_LAZY = {
+    "OpenAsset": "asyncdam.openasset",
+    "Phrase": "asyncdam.phrase",
+    "Phraseanet": "asyncdam.phraseanet",
+    "InvalidToken": "asyncdam.phraseanet",
+    "OAuthRequestError": "asyncdam.phraseanet",
+    "PasswordGrant": "asyncdam.phraseanet",
+    "PermissionDenied": "asyncdam.phraseanet",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a service client the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'asyncdam' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APIStatusError",

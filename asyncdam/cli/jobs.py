@@ -50,12 +50,8 @@ class CursorSource(Protocol):
 
 
 def resume_paginator(paginator: Any, cursor: dict[str, Any] | None) -> Any:
-    """Position a fresh paginator at `cursor` (for listings whose method takes no `cursor=`)."""
-    if cursor is not None:
-        # Paginator only takes a cursor in its constructor; adapters that build it for us and
-        # do not forward `cursor=` still get resumed through its own validation.
-        paginator._restore(cursor)
-    return paginator
+    """The paginator itself, or a fresh one positioned at `cursor` (`Paginator.resume`)."""
+    return paginator if cursor is None else paginator.resume(cursor)
 
 
 def to_jsonable(value: Any) -> Any:

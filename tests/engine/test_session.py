@@ -333,3 +333,12 @@ async def test_a_request_cancelled_in_flight_keeps_its_token_spent(clock: Record
         snapshot = limiter.snapshot(d.scope_for(Request(method="GET", path="/x")))
     assert snapshot["in_flight"] == 0
     assert snapshot["tokens"] == 4
+
+
+def test_public_surface_exports_the_three_clients_lazily() -> None:
+    import asyncdam
+
+    for name in ("Phrase", "Phraseanet", "OpenAsset", "Engine", "SQLiteCache", "Paginator"):
+        assert name in asyncdam.__all__ and getattr(asyncdam, name) is not None
+    with pytest.raises(AttributeError):
+        _ = asyncdam.NoSuchThing  # type: ignore[attr-defined]
