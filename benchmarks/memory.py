@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import plots
-from benchmarks._common import serve_asgi, write_result
+from benchmarks._common import write_result
+from benchmarks._setup import serve_app
 
 GOAL_MB = 50.0
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     runs: dict[str, dict[str, Any]] = {}
     for n in (args.small, args.large):
-        with serve_asgi(paged_app(n, 0.0)) as base:
+        with serve_app(paged_app(n, 0.0)) as base:
             runs[str(n)] = run_child(base, n, args.per_page)
     small, large = runs[str(args.small)], runs[str(args.large)]
     difference = large["growth_mb"] - small["growth_mb"]
