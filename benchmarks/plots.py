@@ -8,6 +8,9 @@ from typing import Any
 
 from benchmarks._common import RESULTS
 
+# A copy for docs/benchmarks.md (results/*.png are not committed; these are).
+DOCS_IMG = Path(__file__).parent.parent / "docs" / "img" / "benchmarks"
+
 
 def _pyplot() -> Any | None:
     """matplotlib.pyplot on a file-only backend, or None when matplotlib is not installed."""
@@ -26,6 +29,8 @@ def _save(plt: Any, fig: Any, name: str) -> Path:
     path = RESULTS / f"{name}.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    fig.savefig(DOCS_IMG / path.name, dpi=80)
     plt.close(fig)
     return path
 
