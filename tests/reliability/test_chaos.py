@@ -98,9 +98,10 @@ async def _export(
             faults=FAULTS,
         )
     app = module.create_app(config)
-    # OpenAsset documents no rate-limit headers, so its 429 bursts (1-2 s) are ridden out by
-    # backoff alone: enough attempts and a cap that together outlast a burst.
-    retry = RetryPolicy(max_attempts=20, backoff_base=0.02, backoff_cap=0.5, max_server_wait=5.0)
+    # Phraseanet and OpenAsset document no rate-limit headers, so their 429 bursts (1-2 s of
+    # real time) are ridden out by backoff alone: attempts and a cap that outlast a burst
+    # without spending more than a handful of retries on it.
+    retry = RetryPolicy(max_attempts=14, backoff_base=0.1, backoff_cap=1.0, max_server_wait=5.0)
     budget = RetryBudget(**BUDGET)
     engine = Engine(transport=emulator_transport(app), retry=retry, retry_budget=budget)
     async with engine:
