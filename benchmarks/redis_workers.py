@@ -120,6 +120,7 @@ def run_mode(redis_url: str | None, requests: int, workers: int, window: float) 
             "failed": sum(sum(r["errors"].values()) for r in results),
             "errors": _merge([r["errors"] for r in results]),
             "elapsed_s": round(elapsed, 2),
+            "windows": windows,
             "utilization": round(served / (config.quota * windows), 3),  # type: ignore[operator]
             "emulator_429": stats.total_429,
             "emulator_429_by_reason": dict(stats.rate_limited),

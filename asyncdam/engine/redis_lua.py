@@ -133,7 +133,8 @@ redis.call('ZADD', KEYS[2], now + lease, permit)
 if S.tokens ~= nil then redis.call('ZADD', KEYS[3], now + lease, permit) end
 for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ttl()) end
 save(ttl())
-wake_head(lease)
+-- The next in line may go at once only if a slot is still free; else a release will wake it.
+if redis.call('ZCARD', KEYS[2]) < concurrency then wake_head(lease) end
 return {1, tostring(S.gen)}
 """
 )
