@@ -42,7 +42,8 @@ class IgnoredFieldsError(AsyncDamError):
 
 def check_id(value: Any, what: str = "id") -> int:
     """A positive integer id (numeric strings accepted); refuses anything else before sending."""
-    if isinstance(value, str) and value.strip().isdigit():
+    # isdigit() alone admits "²" and other Unicode digits that int() rejects with ValueError.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidRequestError(f"{what} must be a non-negative integer, got {value!r}")
