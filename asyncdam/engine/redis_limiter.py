@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -69,7 +70,10 @@ class RedisPermit:
         self._observing: asyncio.Task[None] | None = None
         self._pending: list[list[str]] = []
         self._flush_timer: asyncio.TimerHandle | None = None
-        self._renewer = asyncio.get_running_loop().create_task(self._renew())
+        # The renewer holds the permit weakly: a permit dropped without release stops renewing.
+        self._renewer = asyncio.get_running_loop().create_task(
+            _renew_lease(weakref.ref(self), limiter, scope, permit_id)
+        )
 
     @property
     def waited(self) -> float:
@@ -139,19 +143,23 @@ class RedisPermit:
                 # The lease runs out on its own; nobody is blocked for longer than that.
                 _logger.debug("asyncdam redis release skipped: %s", type(exc).__name__)
 
-    async def _renew(self) -> None:
-        interval = self._limiter.lease_seconds / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                held = await self._limiter._run(
-                    redis_lua.RENEW, self._scope, self._id, str(self._limiter.lease_seconds)
-                )
-            except REDIS_DOWN:
-                continue
-            if not held:
-                _logger.warning("asyncdam redis: a held concurrency slot was lost (lease expired)")
-                return
+
+async def _renew_lease(
+    permit: weakref.ref[RedisPermit], limiter: RedisLimiter, scope: str, permit_id: str
+) -> None:
+    """Renew a slot's lease every third of it while its permit is alive and unreleased."""
+    interval = limiter.lease_seconds / 3
+    while True:
+        await asyncio.sleep(interval)
+        if permit() is None:
+            return  # lost by a cancelled caller without release: let the lease lapse
+        try:
+            held = await limiter._run(redis_lua.RENEW, scope, permit_id, str(limiter.lease_seconds))
+        except REDIS_DOWN:
+            continue
+        if not held:
+            _logger.warning("asyncdam redis: a held concurrency slot was lost (lease expired)")
+            return
 
 
 class RedisLimiter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -259,3 +260,18 @@ async def test_headers_reach_redis_before_a_long_request_ends(
         await asyncio.sleep(0.01)
     assert (await limiter.snapshot("scope"))["tokens"] == 7
     await permit.release()
+
+
+async def test_a_permit_dropped_without_release_lets_its_lease_lapse(
+    redis_server: RedisServer, key_prefix: str
+) -> None:
+    backend = RedisBackend(redis_server.url, key_prefix=key_prefix, lease_seconds=0.3)
+    try:
+        permit = await backend.shared_limiter.acquire("scope", concurrency=1, initial_rate=None)
+        assert not await try_acquire(backend.shared_limiter, 0.5, concurrency=1)
+        # A caller cancelled between acquire and its try/finally loses the permit object.
+        del permit
+        gc.collect()
+        assert await try_acquire(backend.shared_limiter, 2.0, concurrency=1)
+    finally:
+        await backend.aclose()
