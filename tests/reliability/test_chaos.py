@@ -41,7 +41,8 @@ FAULTS = FaultConfig(
 )
 # A job ratio of 0.5 leaves room for ~8% faults plus the 429s of a burst; the window covers the
 # whole job so the invariant below can be checked on the engine's totals.
-BUDGET = dict(ratio=0.5, window=3600.0, min_per_window=20)
+BUDGET_RATIO = 0.5
+BUDGET_FLOOR = 20
 
 Lister = Callable[[Engine, EmulatorConfig], AsyncIterator[str]]
 
@@ -102,7 +103,7 @@ async def _export(
     # real time) are ridden out by backoff alone: attempts and a cap that outlast a burst
     # without spending more than a handful of retries on it.
     retry = RetryPolicy(max_attempts=14, backoff_base=0.1, backoff_cap=1.0, max_server_wait=5.0)
-    budget = RetryBudget(**BUDGET)
+    budget = RetryBudget(ratio=BUDGET_RATIO, window=3600.0, min_per_window=BUDGET_FLOOR)
     engine = Engine(transport=emulator_transport(app), retry=retry, retry_budget=budget)
     async with engine:
         with anyio.fail_after(120):
@@ -140,5 +141,5 @@ async def test_chaos_export_every_item_once_in_order(
     assert stats.retries > 0
     # The budget invariant: retries never exceed ratio * logical requests (or the floor).
     logical = stats.requests - stats.retries
-    assert stats.retries <= max(BUDGET["min_per_window"], BUDGET["ratio"] * logical)
+    assert stats.retries <= max(BUDGET_FLOOR, BUDGET_RATIO * logical)
     assert stats.retries_refused_by_budget == 0
