@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import RedisServer
+from redis_proc import RedisServer
 
 from asyncdam.engine.cache_storage import CorruptEntryError
 from asyncdam.engine.dialect import BaseDialect, check_base_url

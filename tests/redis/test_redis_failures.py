@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import RedisServer, free_port
+from redis_proc import RedisServer, free_port
 
 from asyncdam.engine.errors import AsyncDamError, TransportError
 from asyncdam.engine.limiter import LocalPermit

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import RedisServer
+from redis_proc import RedisServer
 
 from asyncdam.engine.redis import RedisBackend, RedisLimiter
 from asyncdam.engine.types import Rate, RateLimitInfo
