@@ -24,7 +24,7 @@ from asyncdam.engine.protocols import CacheStorage, LimiterBackend, Permit
 from asyncdam.engine.redact import redact_url
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
-from asyncdam.engine.wire import build_request, transport_error, was_sent
+from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
     from asyncdam.engine.redis_backend import RedisBackend as SharedBackend
@@ -242,7 +242,7 @@ class Engine:
             refund = False
             try:
                 raw = await self._http.send(http_request, auth=self._auth(dialect, request))
-            except httpx.TransportError as exc:
+            except RECEIVE_ERRORS as exc:
                 self.stats.transport_errors += 1
                 refund = not was_sent(exc)
                 return transport_error(exc, method=request.method, url=url, attempts=attempt), (
@@ -321,7 +321,7 @@ class Engine:
                     raw = await self._http.send(
                         http_request, auth=self._auth(dialect, request), stream=True
                     )
-                except httpx.TransportError as exc:
+                except RECEIVE_ERRORS as exc:
                     self.stats.transport_errors += 1
                     refund = not was_sent(exc)
                     error: AsyncDamError = transport_error(
@@ -337,7 +337,11 @@ class Engine:
                         if raw.status_code < 400:
                             yield StreamedResponse(raw, url, self.stats)
                             return
-                        body = await raw.aread()
+                        try:
+                            body = await raw.aread()
+                        except RECEIVE_ERRORS:
+                            # An error body cut short or undecodable: the status still decides.
+                            body = b""
                     finally:
                         await raw.aclose()
                     response = Response(
@@ -384,7 +388,7 @@ class StreamedResponse:
             async for chunk in self._raw.aiter_bytes(chunk_size):
                 self._stats.bytes_received += len(chunk)
                 yield chunk
-        except httpx.TransportError as exc:
+        except RECEIVE_ERRORS as exc:
             raise transport_error(
                 exc, method=self._raw.request.method, url=self.url, attempts=1
             ) from None

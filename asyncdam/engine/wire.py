@@ -13,6 +13,10 @@ from asyncdam.engine.request import Request, check_header_value
 
 # Failures raised before any byte of the request can have reached the server: safe to retry always.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# A body whose Content-Encoding does not decode is no usable response either; httpx raises it
+# outside its TransportError tree, so it is named here to be caught with the rest.
+RECEIVE_ERRORS = (httpx.TransportError, httpx.DecodingError)
+ReceiveError = httpx.TransportError | httpx.DecodingError
 
 
 def query_pairs(query: Any) -> list[tuple[str, str]]:
@@ -75,14 +79,12 @@ def _form_dict(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def was_sent(exc: httpx.TransportError) -> bool:
+def was_sent(exc: ReceiveError) -> bool:
     """Whether a transport failure may have happened after the request reached the server."""
     return not isinstance(exc, _NOT_SENT)
 
 
-def transport_error(
-    exc: httpx.TransportError, *, method: str, url: str, attempts: int
-) -> TransportError:
+def transport_error(exc: ReceiveError, *, method: str, url: str, attempts: int) -> TransportError:
     """The asyncdam error for an httpx transport failure (message carries no secret)."""
     kind = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
