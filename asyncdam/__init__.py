@@ -46,6 +46,7 @@ from asyncdam.engine.session import Engine, ServiceClient, StreamedResponse
 from asyncdam.engine.types import Rate, RateLimitInfo
 
 if TYPE_CHECKING:
+    from asyncdam.engine.redis import BackendUnavailable, RedisBackend
     from asyncdam.openasset import OpenAsset
     from asyncdam.phrase import Phrase
     from asyncdam.phraseanet import (
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 
 # The service clients load on first use: `import asyncdam` (and the CLI) stays fast.
 _LAZY = {
+    "RedisBackend": "asyncdam.engine.redis",
+    "BackendUnavailable": "asyncdam.engine.redis",
     "OpenAsset": "asyncdam.openasset",
     "Phrase": "asyncdam.phrase",
     "Phraseanet": "asyncdam.phraseanet",
@@ -87,6 +90,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "APIStatusError",
     "AsyncDamError",
+    "BackendUnavailable",
     "BadRequest",
     "BaseDialect",
     "BodyOffsetStrategy",
@@ -123,6 +127,7 @@ __all__ = [
     "Rate",
     "RateLimitInfo",
     "RateLimited",
+    "RedisBackend",
     "Request",
     "Response",
     "RetryBudget",
