@@ -95,7 +95,7 @@ def _serve_in_child(config: EmulatorConfig, conn: Any) -> None:
         conn.send({"base_url": emu.base_url, "project_id": emu.project_id})
         while (command := conn.recv()) != "stop":
             if command == "stats":
-                conn.send(emu.counts())
+                conn.send({**emu.counts(), "cpu_seconds": time.process_time()})
 
 
 @attrs.define
@@ -108,7 +108,7 @@ class RemoteEmulator:
     conn: Any
 
     def counts(self) -> dict[str, Any]:
-        """The emulator's counters, fetched from the child."""
+        """The emulator's counters and its process CPU seconds, fetched from the child."""
         self.conn.send("stats")
         result: dict[str, Any] = self.conn.recv()
         return result
@@ -147,6 +147,35 @@ def serve_app(app: Any) -> Iterator[str]:
     """
     with EmulatorServer("phrase", app=app) as server:
         yield server.origin
+
+
+def _serve_app_in_child(app: Any, conn: Any) -> None:
+    with serve_app(app) as base:
+        conn.send(base)
+        conn.recv()
+
+
+@contextmanager
+def serve_app_process(app: Any) -> Iterator[str]:
+    """Serve a picklable ASGI app from a spawned child process (off this process's GIL)."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_serve_app_in_child, args=(app, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the app server process did not start")
+        yield str(parent.recv())
+    finally:
+        if process.is_alive():
+            try:
+                parent.send("stop")
+            except OSError:
+                pass
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
 
 
 class TokenAuth(httpx.Auth):

@@ -1,9 +1,9 @@
 """Fetch-ahead: streaming a listing whose size is known up front, at cap C, vs page by page.
 
-A tiny loopback app serves numbered pages of a listing with its total in a header and a fixed
-latency per page. For each cap C, a sequential Paginator (fetch_ahead=0) and a fetch-ahead one
-(fetch_ahead=C, cap C) stream the same listing side by side, at the same time, each under its
-own limiter scope. The physical limit is C times faster; goal: speedup >= 0.9 x C when
+A tiny loopback app, in a child process, serves numbered pages of a listing with its total in a
+header and a fixed latency per page. For each cap C, a sequential Paginator (fetch_ahead=0) and a
+fetch-ahead one (fetch_ahead=C, cap C) stream the same listing side by side, at the same time, each
+under its own limiter scope. The physical limit is C times faster; goal: speedup >= 0.9 x C when
 streaming (`async with paginator:`, pages fetched in the background). Plain `async for` (pages
 fetched in windows of C, in step with the consumer) is measured and reported alongside.
 """
@@ -22,35 +22,41 @@ from asyncdam.engine.request import Request, Response
 from asyncdam.engine.session import Engine
 from benchmarks import plots
 from benchmarks._common import write_result
-from benchmarks._setup import bench_dialect, serve_app
+from benchmarks._setup import bench_dialect, serve_app_process
 
 
-def paged_app(total: int, latency: float) -> Any:
-    """An ASGI app serving `/items?page=&per_page=` over `total` items, `latency` s per page."""
+class PagedApp:
+    """An ASGI app serving `/items?page=&per_page=` over `total` items, `latency` s per page.
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    A class rather than a closure so it can be sent to a child process.
+    """
+
+    def __init__(self, total: int, latency: float) -> None:
+        self.total = total
+        self.latency = latency
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         query = dict(parse_qsl(scope["query_string"].decode()))
         page = int(query.get("page", "1"))
         size = int(query.get("per_page", "100"))
         start = (page - 1) * size
-        items = [{"id": i, "name": f"item.{i}"} for i in range(start, min(start + size, total))]
-        if latency:
-            await asyncio.sleep(latency)
+        end = min(start + size, self.total)
+        items = [{"id": i, "name": f"item.{i}"} for i in range(start, end)]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"x-total-count", str(total).encode()),
+                    (b"x-total-count", str(self.total).encode()),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": json.dumps(items).encode()})
-
-    return app
 
 
 def decode(response: Response) -> list[dict[str, Any]]:
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--caps", type=int, nargs="+", default=[2, 4])
     args = parser.parse_args(argv)
-    with serve_app(paged_app(args.items, args.latency_ms / 1000)) as base:
+    with serve_app_process(PagedApp(args.items, args.latency_ms / 1000)) as base:
         figures = asyncio.run(measure(base, args))
     path = write_result("fetch_ahead", figures, vars(args))
     print(f"fetch_ahead: {figures['speedups']} (goal >= 0.9 x C) -> {path}")

@@ -85,11 +85,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.child:
         print(json.dumps(asyncio.run(child(args.child, args.items, args.per_page))))
         return {}
-    from benchmarks.fetch_ahead import paged_app
+    from benchmarks.fetch_ahead import PagedApp
 
     runs: dict[str, dict[str, Any]] = {}
     for n in (args.small, args.large):
-        with serve_app(paged_app(n, 0.0)) as base:
+        with serve_app(PagedApp(n, 0.0)) as base:
             runs[str(n)] = run_child(base, n, args.per_page)
     small, large = runs[str(args.small)], runs[str(args.large)]
     difference = large["growth_mb"] - small["growth_mb"]
