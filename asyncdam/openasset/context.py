@@ -78,9 +78,13 @@ def json_of(response: Response) -> Any:
 def decode_list(response: Response, model: type[Any]) -> list[Any]:
     """A JSON array of objects as models."""
     body = json_of(response)
-    if not isinstance(body, list):
+    # Items are checked here: a non-object item would otherwise surface as a raw cattrs error.
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
         raise DecodeError(
-            "expected a JSON array", method=response.method, url=response.url, body=response.content
+            "expected a JSON array of objects",
+            method=response.method,
+            url=response.url,
+            body=response.content,
         )
     return [structure(item, model) for item in body]
 
