@@ -266,4 +266,14 @@ def decode_many(response: Response, cls: type[T]) -> list[T]:
             url=response.url,
             body=response.content,
         )
+    # A non-object item would otherwise escape as the converter's bare ValueError ([] is
+    # accepted: the converter reads it as an empty object, as Phrase sometimes sends).
+    odd = [item for item in body if not isinstance(item, dict) and item != []]
+    if odd:
+        raise DecodeError(
+            f"expected a JSON array of objects, got an item of type {type(odd[0]).__name__}",
+            method=response.method,
+            url=response.url,
+            body=response.content,
+        )
     return [converter.structure(item, cls) for item in body]
