@@ -1,16 +1,12 @@
-"""Helpers shared by the benchmarks: a loopback ASGI server, timing, and result files."""
+"""Helpers shared by the benchmarks: machine information and result files."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
-import socket
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,29 +35,3 @@ def write_result(name: str, figures: dict[str, Any], parameters: dict[str, Any])
     }
     path.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
     return path
-
-
-@contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yields its base URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("benchmark server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()

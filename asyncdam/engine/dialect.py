@@ -90,8 +90,9 @@ class BaseDialect:
                     f"refusing to send credentials to another origin: {url.scheme}://{url.host}"
                 )
             return url
-        path = request.rendered_path().lstrip("/")
-        return self.base_url.join(path)
+        # Plain concatenation: the base ends with "/", path values are percent-encoded and dot
+        # segments refused, so RFC 3986 joining (several URL parses per request) changes nothing.
+        return httpx.URL(str(self.base_url) + request.rendered_path().lstrip("/"))
 
     def read_rate_limit(self, headers: httpx.Headers, now: float) -> RateLimitInfo | None:
         """Quota facts from response headers (default: X-Rate-Limit-Limit/Remaining/Reset)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that carry credentials (Phraseanet's oauth_token above all).
@@ -23,6 +24,11 @@ SECRET_PARAMS = frozenset(
 )
 
 
+_SECRET_QUERY = re.compile(
+    r"(?:^|[&;])(?:" + "|".join(sorted(SECRET_PARAMS)) + r")(?:=|&|;|$)", re.IGNORECASE
+)
+
+
 def short_hash(secret: str | bytes) -> str:
     """A short, stable, non-reversible tag for a secret, safe to log and to key caches with."""
     data = secret.encode() if isinstance(secret, str) else secret
@@ -32,6 +38,10 @@ def short_hash(secret: str | bytes) -> str:
 def redact_url(url: str) -> str:
     """The URL with any userinfo and credential-bearing query values replaced by `***`."""
     if not url:
+        return url
+    # Fast path for the common case (every request is logged): nothing that could be a secret.
+    head, _, query = url.partition("?")
+    if "@" not in head and (not query or not _SECRET_QUERY.search(query)):
         return url
     try:
         parts = urlsplit(url)

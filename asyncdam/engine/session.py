@@ -129,12 +129,17 @@ class Engine:
         """Send with limiter, cache revalidation and retries; raise the typed error on failure."""
         if self._closed:
             raise ConfigurationError("this Engine is closed")
-        key, entry, validators = await self._prepare_cache(dialect, request)
+        first = build_request(dialect, request, {})
+        key, entry, validators = await self._prepare_cache(dialect, request, first)
+        first.headers.update(validators)
         self.retry_budget.record_request(self.clock.now())
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(dialect, request, validators, attempt)
+            # The first attempt reuses the request built for the cache key; a retry rebuilds it
+            # so a body stream is never sent half-consumed.
+            http_request = first if attempt == 1 else build_request(dialect, request, validators)
+            outcome = await self._attempt(dialect, request, http_request, attempt)
             if isinstance(outcome, Response):
                 response = outcome
                 if response.status == 304 and entry is not None and self.cache is not None:
@@ -211,11 +216,10 @@ class Engine:
         await self.clock.sleep(decision.delay)
 
     async def _prepare_cache(
-        self, dialect: BaseDialect, request: Request
+        self, dialect: BaseDialect, request: Request, probe: httpx.Request
     ) -> tuple[str | None, Any, dict[str, str]]:
         if self.cache is None or not request.is_cacheable:
             return None, None, {}
-        probe = build_request(dialect, request, {})
         key = cache_key(
             dialect.credential_id, request.method, str(probe.url), probe.headers.get("accept", "")
         )
@@ -225,10 +229,9 @@ class Engine:
         return key, entry, self.cache.conditional_headers(entry)
 
     async def _attempt(
-        self, dialect: BaseDialect, request: Request, validators: dict[str, str], attempt: int
+        self, dialect: BaseDialect, request: Request, http_request: httpx.Request, attempt: int
     ) -> Response | tuple[AsyncDamError, bool]:
         """One try: a permit, the exchange, the quota feedback. Errors come back, not raised."""
-        http_request = build_request(dialect, request, validators)
         url = redact_url(str(http_request.url))
         permit = await self._acquire(dialect, request, url)
         refund = True
