@@ -345,3 +345,17 @@ async def test_tls_verified_by_default_and_plain_http_refused_off_loopback(servi
     for url in ("http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"):
         await make(url).aclose()
     await make("http://dam.example.com", allow_insecure_http=True).aclose()
+
+
+@pytest.mark.slow
+def test_demo_with_debug_logging_leaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    evidence = Evidence()
+    result = CliRunner().invoke(
+        cli_main, ["demo", "--size", "0.05", "--latency-ms", "1", "--debug"]
+    )
+    assert result.exit_code == 0, result.output
+    evidence.texts.append(result.output)
+    # The demo's emulator credentials (asyncdam/cli/demo.py).
+    secrets = {"demo-phrase-token", "demo-phraseanet-token", "demo-openasset-secret"}
+    assert any(r.levelno == logging.DEBUG for r in caplog.records)
+    assert _assert_no_leak(secrets, evidence, caplog) >= 3
