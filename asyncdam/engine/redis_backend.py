@@ -9,6 +9,9 @@ import logging
 from typing import Literal
 
 import redis.asyncio as aioredis
+from redis import exceptions as redis_exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from asyncdam.engine.cache_storage import MemoryCache
 from asyncdam.engine.errors import ConfigurationError
@@ -156,8 +159,15 @@ class RedisBackend:
             raise ConfigurationError("lease_seconds must be positive")
         self.on_failure = on_failure
         # No read timeout: blocking waits (BLPOP) carry their own; connects fail fast.
+        # After a Redis restart every pooled socket is stale; its first command fails with a
+        # ConnectionError. Two quick retries on a fresh connection ride that out, while a server
+        # that is really down still surfaces as BackendUnavailable.
         self.client: aioredis.Redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=connect_timeout, socket_timeout=None
+            url,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=None,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+            retry_on_error=[redis_exceptions.ConnectionError],
         )
         self.shared_limiter = RedisLimiter(
             self.client, key_prefix=key_prefix, lease_seconds=lease_seconds

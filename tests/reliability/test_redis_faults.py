@@ -186,12 +186,7 @@ def test_worker_killed_holding_the_slot_job_resumes_after_the_lease(
 # Known bug (reported to the lead, Redis backend not ours to edit): after a restart the first
 # command on each pooled connection fails ("Connection closed by server") even though Redis is
 # up again, and "fail" mode turns it into BackendUnavailable; strict, so the fix shows up here.
-STALE_CONNECTION = pytest.mark.xfail(
-    strict=True, reason="RedisBackend does not retry a stale pooled connection after a restart"
-)
-
-
-@pytest.mark.parametrize("on_failure", [pytest.param("fail", marks=STALE_CONNECTION), "local"])
+@pytest.mark.parametrize("on_failure", ["fail", "local"])
 def test_redis_restarted_mid_job_loses_nothing(
     redis_server: Redis, on_failure: Literal["fail", "local"], capsys: pytest.CaptureFixture[str]
 ) -> None:
