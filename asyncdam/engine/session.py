@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -76,13 +77,8 @@ class Engine:
         self.retry_budget = retry_budget or RetryBudget()
         self.hooks = hooks or Hooks()
         self.stats = EngineStats()
-        if http2:
-            try:
-                import h2  # noqa: F401
-            except ImportError:
-                raise ConfigurationError(
-                    "http2=True needs the 'http2' extra: asyncdam[http2]"
-                ) from None
+        if http2 and importlib.util.find_spec("h2") is None:
+            raise ConfigurationError("http2=True needs the 'http2' extra: asyncdam[http2]")
         self._http = httpx.AsyncClient(
             timeout=timeout,
             limits=httpx.Limits(

@@ -342,3 +342,18 @@ def test_public_surface_exports_the_three_clients_lazily() -> None:
         assert name in asyncdam.__all__ and getattr(asyncdam, name) is not None
     with pytest.raises(AttributeError):
         _ = asyncdam.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_http2_without_its_extra_is_a_clear_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from asyncdam.engine.errors import ConfigurationError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "h2" else real(name, *a)
+    )
+    with pytest.raises(ConfigurationError, match=r"asyncdam\[http2\]"):
+        Engine(http2=True)
