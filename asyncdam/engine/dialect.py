@@ -17,6 +17,7 @@ from asyncdam.engine.errors import (
     APIStatusError,
     FieldError,
     InsecureTransportError,
+    InvalidRequestError,
     RateLimited,
     ValidationFailed,
     error_class_for,
@@ -84,8 +85,6 @@ class BaseDialect:
                 self.base_url.host,
                 self.base_url.port,
             ):
-                from asyncdam.engine.errors import InvalidRequestError
-
                 raise InvalidRequestError(
                     f"refusing to send credentials to another origin: {url.scheme}://{url.host}"
                 )

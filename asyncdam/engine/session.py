@@ -224,79 +224,101 @@ class Engine:
             return key, None, {}
         return key, entry, self.cache.conditional_headers(entry)
 
-    async def _attempt(
-        self, dialect: BaseDialect, request: Request, http_request: httpx.Request, attempt: int
-    ) -> Response | tuple[AsyncDamError, bool]:
-        """One try: a permit, the exchange, the quota feedback. Errors come back, not raised."""
-        url = redact_url(str(http_request.url))
-        permit = await self._acquire(dialect, request, url)
-        refund = True
-        try:
-            await self.hooks.emit(
-                Event(kind="request", method=request.method, url=url, attempt=attempt)
-            )
-            self.stats.requests += 1
-            started = time.monotonic()
-            # From here the server may have counted the request, even if we are cancelled.
-            refund = False
-            try:
-                raw = await self._http.send(http_request, auth=self._auth(dialect, request))
-            except RECEIVE_ERRORS as exc:
-                self.stats.transport_errors += 1
-                refund = not was_sent(exc)
-                return transport_error(exc, method=request.method, url=url, attempts=attempt), (
-                    not refund
-                )
-            elapsed = time.monotonic() - started
-            now = self.clock.now()
-            permit.observe(dialect.read_rate_limit(raw.headers, now), now)
-            refund = raw.status_code == 304
-            response = Response(
-                status=raw.status_code,
-                headers=raw.headers,
-                content=raw.content,
-                method=request.method,
-                url=url,
-                attempts=attempt,
-                elapsed=elapsed,
-            )
-            self._count(response)
-            await self.hooks.emit(
-                Event(
-                    kind="response",
-                    method=request.method,
-                    url=url,
-                    attempt=attempt,
-                    status=response.status,
-                    elapsed=elapsed,
-                )
-            )
-            return response
-        finally:
-            with anyio.CancelScope(shield=True):
-                await permit.release(refund=refund)
-
-    async def _acquire(self, dialect: BaseDialect, request: Request, url: str) -> Permit:
+    @asynccontextmanager
+    async def _held(
+        self, dialect: BaseDialect, request: Request, url: str, attempt: int
+    ) -> AsyncIterator[_Held]:
+        """Hold one permit for one attempt; it goes back on every exit, cancellation included."""
         permit = await self.limiter.acquire(
             dialect.scope_for(request),
             concurrency=dialect.concurrency,
             initial_rate=dialect.initial_rate,
         )
-        if permit.waited > 0:
-            self.stats.throttle_wait += permit.waited
+        held = _Held(permit)
+        try:
+            # Hooks may await: they run inside the try so a cancellation there leaks no slot.
+            if permit.waited > 0:
+                self.stats.throttle_wait += permit.waited
+                await self.hooks.emit(
+                    Event(kind="throttle", method=request.method, url=url, delay=permit.waited)
+                )
             await self.hooks.emit(
-                Event(kind="throttle", method=request.method, url=url, delay=permit.waited)
+                Event(kind="request", method=request.method, url=url, attempt=attempt)
             )
-        return permit
+            yield held
+        finally:
+            with anyio.CancelScope(shield=True):
+                await permit.release(refund=held.refund)
 
-    @staticmethod
-    def _auth(dialect: BaseDialect, request: Request) -> httpx.Auth | None:
-        return dialect.auth if request.authenticated else None
+    async def _exchange(
+        self,
+        held: _Held,
+        dialect: BaseDialect,
+        request: Request,
+        http_request: httpx.Request,
+        url: str,
+        attempt: int,
+        *,
+        stream: bool,
+    ) -> httpx.Response | tuple[AsyncDamError, bool]:
+        """Send once under a held permit and feed the quota headers back.
 
-    def _count(self, response: Response) -> None:
-        self.stats.count_status(response.status)
-        self.stats.bytes_received += len(response.content)
-        logger.debug("%s %s -> %d", response.method, response.url, response.status)
+        A failure comes back (not raised) with whether the request may have reached the server.
+        """
+        self.stats.requests += 1
+        # From here the server may have counted the request, even if we are cancelled.
+        held.refund = False
+        started = time.monotonic()
+        try:
+            raw = await self._http.send(
+                http_request,
+                auth=dialect.auth if request.authenticated else None,
+                stream=stream,
+            )
+        except RECEIVE_ERRORS as exc:
+            self.stats.transport_errors += 1
+            sent = was_sent(exc)
+            held.refund = not sent
+            return transport_error(exc, method=request.method, url=url, attempts=attempt), sent
+        held.elapsed = elapsed = time.monotonic() - started
+        now = self.clock.now()
+        held.permit.observe(dialect.read_rate_limit(raw.headers, now), now)
+        held.refund = raw.status_code == 304  # 304s are free on these services
+        self.stats.count_status(raw.status_code)
+        logger.debug("%s %s -> %d", request.method, url, raw.status_code)
+        await self.hooks.emit(
+            Event(
+                kind="response",
+                method=request.method,
+                url=url,
+                attempt=attempt,
+                status=raw.status_code,
+                elapsed=elapsed,
+            )
+        )
+        return raw
+
+    async def _attempt(
+        self, dialect: BaseDialect, request: Request, http_request: httpx.Request, attempt: int
+    ) -> Response | tuple[AsyncDamError, bool]:
+        """One complete try: permit, exchange, whole body. Errors come back, not raised."""
+        url = redact_url(str(http_request.url))
+        async with self._held(dialect, request, url, attempt) as held:
+            outcome = await self._exchange(
+                held, dialect, request, http_request, url, attempt, stream=False
+            )
+        if isinstance(outcome, tuple):
+            return outcome
+        self.stats.bytes_received += len(outcome.content)
+        return Response(
+            status=outcome.status_code,
+            headers=outcome.headers,
+            content=outcome.content,
+            method=request.method,
+            url=url,
+            attempts=attempt,
+            elapsed=held.elapsed,
+        )
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -311,56 +333,52 @@ class Engine:
             attempt += 1
             http_request = build_request(dialect, request, {})
             url = redact_url(str(http_request.url))
-            permit = await self._acquire(dialect, request, url)
-            refund = True
-            try:
-                self.stats.requests += 1
-                refund = False  # the server may count it from here on, even if we are cancelled
-                try:
-                    raw = await self._http.send(
-                        http_request, auth=self._auth(dialect, request), stream=True
-                    )
-                except RECEIVE_ERRORS as exc:
-                    self.stats.transport_errors += 1
-                    refund = not was_sent(exc)
-                    error: AsyncDamError = transport_error(
-                        exc, method=request.method, url=url, attempts=attempt
-                    )
-                    decision = self._decide(dialect, request, attempt, sent=not refund, error=error)
+            async with self._held(dialect, request, url, attempt) as held:
+                outcome = await self._exchange(
+                    held, dialect, request, http_request, url, attempt, stream=True
+                )
+                if isinstance(outcome, tuple):
+                    error, sent = outcome
+                    decision = self._decide(dialect, request, attempt, sent=sent, error=error)
                 else:
-                    refund = False
-                    now = self.clock.now()
-                    permit.observe(dialect.read_rate_limit(raw.headers, now), now)
-                    self.stats.count_status(raw.status_code)
                     try:
-                        if raw.status_code < 400:
-                            yield StreamedResponse(raw, url, self.stats)
+                        if outcome.status_code < 400:
+                            yield StreamedResponse(outcome, url, self.stats)
                             return
                         try:
-                            body = await raw.aread()
+                            body = await outcome.aread()
                         except RECEIVE_ERRORS:
                             # An error body cut short or undecodable: the status still decides.
                             body = b""
                     finally:
-                        await raw.aclose()
+                        await outcome.aclose()
                     response = Response(
-                        status=raw.status_code,
-                        headers=raw.headers,
+                        status=outcome.status_code,
+                        headers=outcome.headers,
                         content=body,
                         method=request.method,
                         url=url,
                         attempts=attempt,
                     )
-                    error = dialect.error_for(response, now)
+                    error = dialect.error_for(response, self.clock.now())
                     decision = self._decide(
                         dialect, request, attempt, response=response, error=error
                     )
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await permit.release(refund=refund)
             if not decision.retry:
                 raise error
             await self._wait_before_retry(request, attempt, decision, error)
+
+
+class _Held:
+    """A permit held for one attempt, and whether its token goes back when it is released."""
+
+    __slots__ = ("elapsed", "permit", "refund")
+
+    def __init__(self, permit: Permit) -> None:
+        self.permit = permit
+        # Until the request is handed to the transport nothing was spent.
+        self.refund = True
+        self.elapsed = 0.0
 
 
 class StreamedResponse:

@@ -357,3 +357,43 @@ def test_http2_without_its_extra_is_a_clear_configuration_error(
     )
     with pytest.raises(ConfigurationError, match=r"asyncdam\[http2\]"):
         Engine(http2=True)
+
+
+async def test_cancelled_inside_a_throttle_hook_leaks_no_slot(clock: RecordingClock) -> None:
+    """Hooks may await; a cancellation while one runs must still give the permit back."""
+    import anyio
+
+    from asyncdam.engine.limiter import LocalLimiter
+    from asyncdam.engine.types import Rate
+
+    in_hook = anyio.Event()
+
+    async def stuck(event: Event) -> None:
+        in_hook.set()
+        await anyio.sleep_forever()
+
+    limiter = LocalLimiter(clock=clock)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    hooks = Hooks(throttle=[stuck])
+    async with engine(clock, limiter=limiter, transport=transport, hooks=hooks) as eng:
+        d = dialect(initial_rate=Rate(1, 60))
+        client = eng.bind(d)
+        await client.send(Request(method="GET", path="/x"))  # spends the only token
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.send, Request(method="GET", path="/x"))  # waits, then hooks
+            await in_hook.wait()
+            tg.cancel_scope.cancel()
+        snapshot = limiter.snapshot(d.scope_for(Request(method="GET", path="/x")))
+    assert snapshot["in_flight"] == 0
+
+
+async def test_streamed_requests_reach_the_request_and_response_hooks(
+    mock: respx.MockRouter, clock: RecordingClock
+) -> None:
+    mock.get("/file").respond(200, content=b"abc")
+    seen: list[str] = []
+    hooks = Hooks(request=[lambda e: seen.append(e.kind)], response=[lambda e: seen.append(e.kind)])
+    async with engine(clock, hooks=hooks) as eng:
+        async with eng.bind(dialect()).stream(Request(method="GET", path="/file")) as resp:
+            assert await resp.read() == b"abc"
+    assert seen == ["request", "response"]
