@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -25,6 +25,11 @@ class EngineStats:
     transport_errors: int = 0
     throttle_wait: float = 0.0
     bytes_received: int = 0
+    redirects_followed: int = 0
+    invalid_items: int = 0  # items a listing could not decode (see `on_invalid=`)
+    listing_drift: int = 0  # listings that noticed their collection change while paging
+    reconciliation_passes: int = 0
+    reconciled_items: int = 0  # items only a reconciliation pass found
 
     def count_status(self, status: int) -> None:
         """Count a response under its class (`2xx`, `3xx`, ...)."""
@@ -44,7 +49,9 @@ class EngineStats:
 class Event:
     """What a hook receives: the kind, the method, the redacted URL and the details of that kind."""
 
-    kind: str  # "request" | "response" | "retry" | "throttle"
+    # "request" | "response" | "retry" | "throttle" | "redirect" | "invalid_item" | "drift"
+    # | "reconcile"
+    kind: str
     method: str
     url: str
     attempt: int = 1
@@ -53,6 +60,8 @@ class Event:
     from_cache: bool = False
     reason: str = ""
     elapsed: float = 0.0
+    # Kind-specific facts (e.g. page and index of an invalid item, the drift signal); never secrets.
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 Hook = Callable[[Event], None] | Callable[[Event], Awaitable[None]]
@@ -66,6 +75,10 @@ class Hooks:
     response: list[Hook] = attrs.field(factory=list)
     retry: list[Hook] = attrs.field(factory=list)
     throttle: list[Hook] = attrs.field(factory=list)
+    redirect: list[Hook] = attrs.field(factory=list)
+    invalid_item: list[Hook] = attrs.field(factory=list)
+    drift: list[Hook] = attrs.field(factory=list)
+    reconcile: list[Hook] = attrs.field(factory=list)
 
     async def emit(self, event: Event) -> None:
         """Call every hook registered for the event's kind."""
