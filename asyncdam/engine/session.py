@@ -28,7 +28,7 @@ from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
 from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
-    from asyncdam.engine.redis_backend import RedisBackend as SharedBackend
+    from asyncdam.engine.redis.backend import RedisBackend as SharedBackend
 
 T = TypeVar("T")
 

@@ -17,8 +17,8 @@ from asyncdam.engine.cache_storage import MemoryCache
 from asyncdam.engine.errors import ConfigurationError
 from asyncdam.engine.limiter import LocalLimiter
 from asyncdam.engine.protocols import CacheEntry, CacheStorage, LimiterBackend, Permit
-from asyncdam.engine.redis_cache import RedisCache
-from asyncdam.engine.redis_limiter import BackendUnavailable, RedisLimiter
+from asyncdam.engine.redis.cache import RedisCache
+from asyncdam.engine.redis.limiter import BackendUnavailable, RedisLimiter
 from asyncdam.engine.types import Rate
 
 __all__ = ["BackendUnavailable", "RedisBackend"]

@@ -6,8 +6,8 @@ and key prefix share one token bucket and one concurrency cap per quota scope, a
 
 from __future__ import annotations
 
-from asyncdam.engine.redis_backend import RedisBackend
-from asyncdam.engine.redis_cache import RedisCache
-from asyncdam.engine.redis_limiter import BackendUnavailable, RedisLimiter, RedisPermit
+from asyncdam.engine.redis.backend import RedisBackend
+from asyncdam.engine.redis.cache import RedisCache
+from asyncdam.engine.redis.limiter import BackendUnavailable, RedisLimiter, RedisPermit
 
 __all__ = ["BackendUnavailable", "RedisBackend", "RedisCache", "RedisLimiter", "RedisPermit"]

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from asyncdam.engine.cache_storage import decode_entry, encode_headers
 from asyncdam.engine.protocols import CacheEntry
-from asyncdam.engine.redis_limiter import guarded
+from asyncdam.engine.redis.limiter import guarded
 
 __all__ = ["RedisCache"]
 

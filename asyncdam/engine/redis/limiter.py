@@ -23,9 +23,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from asyncdam.engine import redis_lua
 from asyncdam.engine.errors import TransportError
 from asyncdam.engine.quota import DEFAULT_MAX_WAIT, PROBE_DELAY
+from asyncdam.engine.redis import lua as redis_lua
 from asyncdam.engine.types import Rate, RateLimitInfo
 
 __all__ = ["BackendUnavailable", "RedisLimiter", "RedisPermit"]
