@@ -42,7 +42,7 @@ async def test_project_crud() -> None:
             "message": "has already been taken",
         }
         blank = await c.post("/projects", json={})
-        assert blank.status_code == 422 and blank.json()["message"] == "Validation failed"
+        assert blank.status_code == 422 and blank.json()["message"] == "Validation Failed"
         updated = await c.patch(f"/projects/{pid}", json={"name": "Renamed"})
         assert updated.json()["name"] == "Renamed"
         deleted = await c.delete(f"/projects/{pid}")

@@ -90,7 +90,7 @@ def _check_error_shape(resp: httpx.Response, context: str) -> None:
     assert isinstance(body, dict), context
     assert isinstance(body.get("message") or body.get("error"), str), context
     if resp.status_code == 422 and "message" in body:
-        assert body["message"] == "Validation failed"
+        assert body["message"] == "Validation Failed"
         for err in body["errors"]:
             assert set(err) == {"resource", "field", "message"}
 

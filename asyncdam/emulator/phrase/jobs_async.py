@@ -6,12 +6,16 @@ Nothing runs in the background here: each piece of work completes lazily, once i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from asyncdam.emulator.phrase.store import Branch, Download, Key, ProjectData, Translation, Upload
-
-if TYPE_CHECKING:
-    from asyncdam.emulator.phrase.web import Ctx
+from asyncdam.emulator.phrase.context import Ctx
+from asyncdam.emulator.phrase.store import (
+    Branch,
+    Download,
+    Key,
+    ProjectData,
+    Tag,
+    Translation,
+    Upload,
+)
 
 
 def due(ctx: Ctx, created: float, polls: int) -> bool:
@@ -44,8 +48,6 @@ def apply_upload(ctx: Ctx, data: ProjectData, up: Upload) -> None:
     }
     now = ctx.now
     store = ctx.store
-    from asyncdam.emulator.phrase.store import Tag
-
     for tag in up.tags:
         if tag not in data.tags:
             data.tags[tag] = Tag(name=tag, created=now, updated=now)

@@ -10,6 +10,7 @@ from asyncdam.emulator.phrase.formats import FORMATS
 from asyncdam.emulator.phrase.router import RouteSpec
 from asyncdam.emulator.phrase.store import Project
 from asyncdam.emulator.phrase.web import (
+    ApiError,
     Ctx,
     Reply,
     dumps,
@@ -258,8 +259,6 @@ def _icu_check(text: str) -> None:
 
 def raise_icu(text: str) -> None:
     """Answer 422 the way the ICU endpoint does: `{"error": ...}`."""
-    from asyncdam.emulator.phrase.web import ApiError
-
     raise ApiError(Reply(status=422, body=dumps({"error": text})))
 
 

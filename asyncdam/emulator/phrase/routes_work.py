@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from asyncdam.emulator.phrase import views
 from asyncdam.emulator.phrase.formats import ENCODINGS, FORMAT_NAMES, parse
-from asyncdam.emulator.phrase.jobs_async import advance_branch
+from asyncdam.emulator.phrase.jobs_async import advance_branch, settle_uploads
 from asyncdam.emulator.phrase.router import RouteSpec
 from asyncdam.emulator.phrase.store import Branch, Job, ProjectData, Upload
 from asyncdam.emulator.phrase.web import (
@@ -339,8 +339,6 @@ def show_upload(ctx: Ctx) -> Reply:
     up.polls += 1
     if up.state == "initialized":
         up.state = "processing"
-    from asyncdam.emulator.phrase.jobs_async import settle_uploads
-
     settle_uploads(ctx, data)
     return json_reply(views.upload(ctx.store, up))
 

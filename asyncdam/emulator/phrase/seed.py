@@ -16,6 +16,7 @@ from asyncdam.emulator.phrase.store import (
     Tag,
     Translation,
     Upload,
+    User,
 )
 
 # 2024-01-01T00:00:00Z: seeded timestamps count up from here so runs are reproducible.
@@ -47,8 +48,6 @@ def _account_id(rng: random.Random) -> str:
 def seed_store(seed: int, size: float) -> Store:
     """Build the store for `seed`; `size` scales key and job counts (at least one of each)."""
     rng = random.Random(seed)
-    from asyncdam.emulator.phrase.store import User
-
     user = User(
         id=f"{rng.getrandbits(128):032x}",
         username="emulator",

@@ -1,4 +1,7 @@
-"""Request context, replies, errors and parameter parsing shared by the route modules."""
+"""Errors, parameter parsing, paging and project lookup shared by the route modules.
+
+`Ctx`, `Reply`, `ApiError` and the JSON helpers live in `context.py` and are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -10,50 +13,45 @@ from email.utils import formatdate
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-import attrs
+from asyncdam.emulator.phrase.context import (
+    JSON_TYPE,
+    ApiError,
+    Ctx,
+    Reply,
+    dumps,
+    json_reply,
+    message,
+)
+from asyncdam.emulator.phrase.jobs_async import settle_uploads
+from asyncdam.emulator.phrase.store import ProjectData
 
-from asyncdam.emulator.phrase.store import Project, ProjectData, Store
+__all__ = [
+    "JSON_TYPE",
+    "ApiError",
+    "Ctx",
+    "Reply",
+    "dumps",
+    "http_date",
+    "invalid",
+    "iso",
+    "json_reply",
+    "message",
+    "not_found",
+    "opt_bool",
+    "opt_str",
+    "paginate",
+    "parse_bool",
+    "project_data",
+    "req_str",
+    "str_list",
+    "wrote",
+]
 
 T = TypeVar("T")
-JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", ""})
-
-
-@attrs.define
-class Reply:
-    """An answer before the gate adds rate-limit and cache headers."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = attrs.field(factory=dict)
-
-
-class ApiError(Exception):
-    """Raised by handlers to answer with an error reply."""
-
-    def __init__(self, reply: Reply) -> None:
-        """Wrap the error reply."""
-        super().__init__(reply.status)
-        self.reply = reply
-
-
-def dumps(obj: Any) -> bytes:
-    """Compact JSON bytes."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def json_reply(obj: Any, status: int = 200) -> Reply:
-    """A JSON reply."""
-    return Reply(status=status, body=dumps(obj))
-
-
-def message(status: int, text: str) -> ApiError:
-    """An error whose body is `{"message": text}`."""
-    return ApiError(json_reply({"message": text}, status))
 
 
 def not_found() -> ApiError:
@@ -68,7 +66,7 @@ def not_found() -> ApiError:
 def invalid(resource: str, field: str, text: str) -> ApiError:
     """A 422 validation failure for one field."""
     body = {
-        "message": "Validation failed",
+        "message": "Validation Failed",
         "errors": [{"resource": resource, "field": field, "message": text}],
     }
     return ApiError(json_reply(body, 422))
@@ -105,57 +103,6 @@ def parse_bool(value: Any) -> bool | None:
         if low in FALSE_WORDS:
             return False
     return None
-
-
-@attrs.define
-class Ctx:
-    """One request as the handlers see it."""
-
-    method: str
-    path: str
-    params: dict[str, str]
-    query: list[tuple[str, str]]
-    headers: dict[str, str]
-    body: bytes
-    origin: str
-    base: str
-    store: Store
-    state: Any
-    now: float
-    user_id: str = ""
-    scheme: str = ""
-    data: ProjectData | None = None
-    project: Project | None = None
-    _json: dict[str, Any] | None = None
-
-    def q(self, name: str, default: str | None = None) -> str | None:
-        """The last value of a query parameter."""
-        found = default
-        for k, v in self.query:
-            if k == name:
-                found = v
-        return found
-
-    def json(self) -> dict[str, Any]:
-        """The JSON body as an object (empty body = {}), or a 400 the way the service answers."""
-        if self._json is None:
-            if not self.body.strip():
-                self._json = {}
-            else:
-                try:
-                    parsed = json.loads(self.body)
-                except (ValueError, UnicodeDecodeError):
-                    raise message(400, "JSON could not be parsed") from None
-                if not isinstance(parsed, dict):
-                    raise message(400, "JSON could not be parsed")
-                self._json = parsed
-        return self._json
-
-    def args(self) -> dict[str, Any]:
-        """Query parameters merged with the JSON body (the body wins), like Rails params."""
-        out: dict[str, Any] = dict(self.query)
-        out.update(self.json())
-        return out
 
 
 def opt_str(args: dict[str, Any], name: str, resource: str) -> str | None:
@@ -269,8 +216,6 @@ def project_data(ctx: Ctx, project_id: str, branch: str | None = None) -> Projec
         ctx.data = br.data
     else:
         ctx.data = project.data
-    from asyncdam.emulator.phrase.jobs_async import settle_uploads
-
     settle_uploads(ctx, ctx.data)
     return ctx.data
 
