@@ -9,12 +9,15 @@ import anyio
 import click
 
 from asyncdam.cli.credentials import Credentials, resolve, service_options
-from asyncdam.cli.jobs import resume_paginator, run_export
+from asyncdam.cli.export import ExportArgs, ExportJob, export_options, run_export_command
+from asyncdam.cli.jobs import resume_paginator
 from asyncdam.cli.output import Reporter, guarded, show_plan
 from asyncdam.engine.cache_storage import SQLiteCache
 from asyncdam.engine.session import Engine
 
 __all__ = ["phrase"]
+
+DEFAULT_SERVER = "https://api.phrase.com/v2 (default)"
 
 
 def _credentials(profile: str | None, base_url: str | None, token: str | None) -> Credentials:
@@ -36,7 +39,7 @@ def _client(creds: Credentials, engine: Engine | None = None, concurrency: int =
 
 
 def _plan(reporter: Reporter, creds: Credentials, lines: list[str]) -> None:
-    where = creds.base_url or "https://api.phrase.com/v2 (default)"
+    where = creds.base_url or DEFAULT_SERVER
     show_plan(reporter, where, creds.source, creds.fingerprint, lines)
 
 
@@ -47,63 +50,28 @@ def phrase() -> None:
 
 @phrase.command("export")
 @click.option("--project", "project_id", required=True, help="Project id.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
-@click.option(
-    "--resume-file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Resume state file (default: OUTPUT.resume.json).",
-)
 @click.option("--branch", default=None, help="Branch name.")
 @click.option("--query", "q", default=None, help="Key search query (Phrase `q`).")
-@click.option("--concurrency", default=2, show_default=True, help="Requests in flight at once.")
-@click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing.")
-@service_options
-def export(
-    project_id: str,
-    output: Path,
-    resume_file: Path | None,
-    branch: str | None,
-    q: str | None,
-    concurrency: int,
-    dry_run: bool,
-    profile: str | None,
-    base_url: str | None,
-    token_insecure: str | None,
-    debug: bool,
-) -> None:
+@export_options()
+def export(args: ExportArgs, project_id: str, branch: str | None, q: str | None) -> None:
     """Export every key of a project to JSON Lines; rerun after an interruption to resume."""
-    reporter = Reporter()
-    resume = resume_file or output.with_name(output.name + ".resume.json")
-    with guarded(debug, what="phrase export", not_found=f"unknown project {project_id!r}"):
-        creds = _credentials(profile, base_url, token_insecure)
-        if dry_run:
-            state = "resume from " + str(resume) if resume.exists() else "fresh start"
-            _plan(reporter, creds, [f"export keys of {project_id} -> {output} ({state})"])
-            return
 
-        async def main() -> None:
-            async with _client(creds, concurrency=concurrency) as client:
+    def source(client: Any, cursor: dict[str, Any] | None) -> Any:
+        return resume_paginator(client.keys.list(project_id, branch=branch, q=q), cursor)
 
-                def source(cursor: dict[str, Any] | None) -> Any:
-                    listing = client.keys.list(project_id, branch=branch, q=q)
-                    return resume_paginator(listing, cursor)
-
-                with reporter.session():
-                    result = await run_export(
-                        source,
-                        output,
-                        resume_file=resume,
-                        job=f"phrase:keys:{project_id}:{branch or ''}:{q or ''}",
-                        progress=reporter.task(f"phrase keys {project_id}"),
-                    )
-            verb = "resumed, " if result.resumed else ""
-            reporter.line(
-                f"phrase export: {verb}{result.written} key(s) written this run, "
-                f"{result.total_written} in {output}"
-            )
-
-        anyio.run(main)
+    run_export_command(
+        args,
+        ExportJob(
+            service="phrase",
+            noun="key",
+            job=f"phrase:keys:{project_id}:{branch or ''}:{q or ''}",
+            describe=f"export keys of {project_id}",
+            connect=lambda creds, concurrency: _client(creds, concurrency=concurrency),
+            source=source,
+            default_server=DEFAULT_SERVER,
+            not_found=f"unknown project {project_id!r}",
+        ),
+    )
 
 
 @phrase.command("pull")
