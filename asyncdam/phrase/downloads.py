@@ -12,7 +12,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase.polling import Backoff
 
 if TYPE_CHECKING:
-    from asyncdam.phrase.client import Phrase
+    from asyncdam.phrase.host import PhraseHost
 
 __all__ = ["DownloadExpired", "DownloadFailed", "download_locale_async"]
 
@@ -26,7 +26,7 @@ class DownloadFailed(AsyncDamError):
 
 
 async def download_locale_async(
-    phrase: Phrase,
+    phrase: PhraseHost,
     project_id: str,
     locale_id: str,
     *,
@@ -47,7 +47,7 @@ async def download_locale_async(
 
 
 async def _wait(
-    phrase: Phrase,
+    phrase: PhraseHost,
     project_id: str,
     locale_id: str,
     download: models.LocaleDownload,
@@ -80,7 +80,7 @@ async def _wait(
     return download
 
 
-async def _fetch(phrase: Phrase, url: str) -> bytes:
+async def _fetch(phrase: PhraseHost, url: str) -> bytes:
     """Same-origin result URLs go through the engine with credentials; others without any."""
     target = httpx.URL(url)
     base = phrase.dialect.base_url

@@ -28,7 +28,7 @@ from asyncdam.phrase.resources.locales import _LOCALE_DOWNLOAD as _DOWNLOAD
 from asyncdam.phrase.resources.locales import LocalesResource
 
 if TYPE_CHECKING:
-    from asyncdam.phrase.client import Phrase
+    from asyncdam.phrase.host import PhraseHost
 
 __all__ = ["PullResult", "pull", "safe_filename"]
 
@@ -64,7 +64,7 @@ def safe_filename(name: str) -> str:
 
 
 async def pull(
-    phrase: Phrase,
+    phrase: PhraseHost,
     project_id: str,
     dest_dir: str | os.PathLike[str],
     *,

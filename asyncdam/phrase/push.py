@@ -15,7 +15,7 @@ from asyncdam.phrase.formats import check_file_format
 from asyncdam.phrase.polling import Backoff
 
 if TYPE_CHECKING:
-    from asyncdam.phrase.client import Phrase
+    from asyncdam.phrase.host import PhraseHost
 
 __all__ = ["FINISHED_STATES", "push"]
 
@@ -25,7 +25,7 @@ PathLike = str | os.PathLike[str]
 
 
 async def push(
-    phrase: Phrase,
+    phrase: PhraseHost,
     project_id: str,
     files: Sequence[PathLike] | Mapping[PathLike, str],
     *,
@@ -67,7 +67,7 @@ async def push(
 
 
 async def wait_for_upload(
-    phrase: Phrase,
+    phrase: PhraseHost,
     project_id: str,
     upload: models.Upload,
     branch: str | None = None,
