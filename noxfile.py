@@ -42,3 +42,12 @@ def bench(session: nox.Session) -> None:
     """Run every benchmark; results land in benchmarks/results/."""
     session.install("-e", ".[dev,cli,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def phrase_parity(session: nox.Session) -> None:
+    """Our Phrase operations against the LATEST official phrase-api: a new upstream one fails."""
+    session.install("-e", ".[dev]")
+    session.install("--upgrade", "phrase-api")
+    session.run("pip", "show", "phrase-api")
+    session.run("pytest", "-q", "-p", "no:randomly", "tests/phrase/test_official_parity.py")

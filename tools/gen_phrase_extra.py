@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from phrase_official import (  # noqa: E402
+from phrase_official import (
     OfficialModel,
     OfficialOperation,
     OfficialParam,
@@ -250,7 +250,7 @@ def main() -> None:
     """Write the extra index next to the snapshot index."""
     index = json.loads(INDEX.read_text(encoding="utf-8"))
     extra, count = build(index)
-    OUT.write_text(json.dumps(extra, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    OUT.write_text(json.dumps(extra, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT.relative_to(REPO)}: {count} operations")
 
 

@@ -4,10 +4,12 @@ Usage: python tools/gen_spec_index.py [SPEC]   (default: ../shared/specs/phrase-
 or $ASYNCDAM_PHRASE_SPEC)
 
 Kept: operation ids, methods, paths, parameters (name, location, required flag, schema), request
-and response schema shapes, headers, security schemes, tags by name. Dropped: every description,
-summary, example and code sample, so the committed index carries facts only. Operations the snapshot
-lacks (taken from the official client) live in asyncdam/_spec/phrase_extra.json and are merged by
-the loader, each with its source noted.
+and response schema shapes, headers, security schemes, tags by name, and a schema's `title` (a name
+such as `upload_batch`, which the generator uses to name inline models). Dropped: every
+description, summary, example and code sample, so the committed index carries facts only. Keys
+keep the spec's order (model fields are generated in it). Operations the snapshot lacks (taken from
+the official client) live in asyncdam/_spec/phrase_extra.json and are merged by the loader, each
+with its source noted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ OUT = REPO / "asyncdam" / "_spec" / "phrase_index.json"
 
 # Prose and samples: dropped wherever they document something (never as a property name).
 PROSE_KEYS = {"description", "summary", "title"}
+# Keys that make a node a schema, whose `title` is its name rather than prose.
+SCHEMA_KEYS = {"type", "properties", "items", "allOf", "anyOf", "oneOf"}
 SAMPLE_KEYS = {"example", "examples", "x-code-samples", "x-cli-version", "externalDocs"}
 # Maps whose keys are names chosen by the spec (a property may be called "description").
 NAME_MAPS = {"properties", "schemas", "parameters", "responses", "headers", "paths", "content"}
@@ -39,7 +43,8 @@ def strip(node: Any, name_map: bool = False) -> Any:
     for key, value in node.items():
         if not name_map:
             if key in PROSE_KEYS and isinstance(value, str):
-                continue
+                if not (key == "title" and SCHEMA_KEYS & node.keys()):
+                    continue
             if key in SAMPLE_KEYS:
                 continue
         out[key] = strip(value, name_map=not name_map and key in NAME_MAPS)
@@ -70,7 +75,7 @@ def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else default)
     spec = json.loads(path.read_text(encoding="utf-8"))
     index = build(spec)
-    OUT.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    OUT.write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
     n_ops = sum(1 for ops in index["paths"].values() for m in ops if m != "parameters")
     print(f"wrote {OUT.relative_to(REPO)}: {n_ops} operations")
 

@@ -216,7 +216,8 @@ def _setter_facts(cls: ast.ClassDef) -> tuple[set[str], dict[str, tuple[str, ...
     for node in cls.body:
         if not isinstance(node, ast.FunctionDef) or len(node.args.args) != 2:
             continue
-        if not any(isinstance(d, ast.Attribute) and d.attr == "setter" for d in node.decorator_list):
+        setters = [d for d in node.decorator_list if isinstance(d, ast.Attribute)]
+        if not any(d.attr == "setter" for d in setters):
             continue
         for inner in ast.walk(node):
             if isinstance(inner, ast.Constant) and isinstance(inner.value, str):

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["phrase_index", "phrase_operations"]
+__all__ = ["merge_extra", "phrase_index", "phrase_operations"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -23,17 +23,24 @@ def _load(name: str) -> dict[str, Any]:
     return data
 
 
-@cache
-def phrase_index() -> dict[str, Any]:
-    """The merged index: the snapshot's paths and components plus the extra operations."""
-    index = _load("phrase_index.json")
+def merge_extra(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` (the index, or the full spec) with the extra operations and schemas merged in."""
     if resources.files(__package__).joinpath("phrase_extra.json").is_file():
         extra = _load("phrase_extra.json")
         for path, ops in extra.get("paths", {}).items():
-            index["paths"].setdefault(path, {}).update(ops)
+            spec["paths"].setdefault(path, {}).update(ops)
         for section, entries in extra.get("components", {}).items():
-            index["components"].setdefault(section, {}).update(entries)
-    return index
+            spec.setdefault("components", {}).setdefault(section, {}).update(entries)
+    return spec
+
+
+@cache
+def phrase_index() -> dict[str, Any]:
+    """The merged index: the snapshot's paths and components plus the extra operations.
+
+    Cached and shared: callers that change it must deep-copy it first.
+    """
+    return merge_extra(_load("phrase_index.json"))
 
 
 def phrase_operations() -> list[tuple[str, str, str]]:
