@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import attrs
+
+QuirkKind = Literal[
+    "php_empty",
+    "numeric_strings",
+    "bool_strings",
+    "id_keyed",
+    "comma_lists",
+    "missing_optional",
+    "extra_fields",
+    "unknown_enums",
+]
+#: Every quirk the emulators can produce, in the order `asyncdam.emulator.quirks` applies them.
+QUIRK_KINDS: tuple[QuirkKind, ...] = get_args(QuirkKind)
 
 
 @attrs.frozen(kw_only=True)
@@ -17,6 +32,15 @@ class FaultConfig:
     burst_429_rate: float = 0.0
     slow_body_rate: float = 0.0
     slow_body_ms: float = 200.0
+    redirect_rate: float = 0.0
+    offsite_redirect_rate: float = 0.0
+    offsite_origin: str = "http://elsewhere.invalid"
+    oversize_rate: float = 0.0
+    oversize_bytes: int = 64 * 1024 * 1024
+    bomb_rate: float = 0.0
+    bomb_bytes: int = 1024 * 1024 * 1024
+    drip_rate: float = 0.0
+    drip_interval_ms: float = 100.0
     seed: int = 0
 
     @property
@@ -31,8 +55,31 @@ class FaultConfig:
                 self.truncate_rate,
                 self.burst_429_rate,
                 self.slow_body_rate,
+                self.redirect_rate,
+                self.offsite_redirect_rate,
+                self.oversize_rate,
+                self.bomb_rate,
+                self.drip_rate,
             )
         )
+
+
+@attrs.frozen(kw_only=True)
+class QuirkConfig:
+    """Real-server payload quirks, drawn deterministically from the emulator seed.
+
+    With `enabled`, each eligible JSON node suffers each quirk of `kinds` with probability `rate`
+    (see `asyncdam.emulator.quirks`); identity fields (ids) are never altered.
+    """
+
+    enabled: bool = False
+    rate: float = 0.35
+    kinds: frozenset[QuirkKind] = frozenset(QUIRK_KINDS)
+
+    @property
+    def active(self) -> bool:
+        """Whether any quirk can be produced."""
+        return self.enabled and self.rate > 0.0 and bool(self.kinds)
 
 
 @attrs.frozen(kw_only=True)
@@ -51,3 +98,4 @@ class EmulatorConfig:
     concurrency: int | None = None
     size: float = 1.0
     faults: FaultConfig = attrs.field(factory=FaultConfig)
+    quirks: QuirkConfig = attrs.field(factory=QuirkConfig)

@@ -14,7 +14,17 @@ uniform number split in this order: burst 429, reset, 5xx error, truncation, slo
   processed the request: both happen, as on a real network);
 - error: 500 (JSON body), 502 or 503 (small HTML page, as proxies send), app not called;
 - truncate: headers promise the full ``Content-Length``, only part of the body follows;
-- slow body: the body is streamed in small chunks with pauses summing to ``slow_body_ms``.
+- slow body: the body is streamed in small chunks with pauses summing to ``slow_body_ms``;
+- redirect: a 301/302/307/308 to the very same URL (GET/HEAD; 307/308 for other methods), as a
+  proxy or a moved deployment sends; a client following it reaches the real answer;
+- offsite redirect: the same, but to ``offsite_origin`` (another host): never to be followed with
+  the credential;
+- oversize: a 200 JSON body of ``oversize_bytes`` (half the time announced by Content-Length,
+  half the time chunked without one), generated chunk by chunk, never held in memory;
+- bomb: a 200 with ``Content-Encoding: gzip`` whose body inflates to ``bomb_bytes``, compressed on
+  the fly chunk by chunk (a few KiB on the wire per MiB inflated);
+- drip: the real body, one byte every ``drip_interval_ms`` (each read succeeds; the whole never
+  arrives in useful time: only a deadline stops it).
 
 Breaking a connection is signalled by raising an `InjectedFault` after the response start:
 uvicorn then closes the socket, and `asyncdam.emulator.transport` turns it into the httpx error a
@@ -23,11 +33,14 @@ real socket would give. HEAD requests and lifespan/websocket traffic are never b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import struct
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any, Literal
 
 import anyio
@@ -41,12 +54,52 @@ Receive = Callable[[], Any]
 Send = Callable[[Message], Any]
 ASGIApp = Callable[[Scope, Receive, Send], Any]
 
-FaultKind = Literal["burst_429", "reset", "error", "truncate", "slow_body"]
+FaultKind = Literal[
+    "burst_429",
+    "reset",
+    "error",
+    "truncate",
+    "slow_body",
+    "redirect",
+    "offsite_redirect",
+    "oversize",
+    "bomb",
+    "drip",
+]
 
-#: Order in which the terminal faults share the unit interval of one draw.
-FAULT_ORDER: tuple[FaultKind, ...] = ("burst_429", "reset", "error", "truncate", "slow_body")
+#: Order in which the terminal faults share the unit interval of one draw (new kinds go last, so
+#: a seed keeps drawing the same sequence for the older ones).
+FAULT_ORDER: tuple[FaultKind, ...] = (
+    "burst_429",
+    "reset",
+    "error",
+    "truncate",
+    "slow_body",
+    "redirect",
+    "offsite_redirect",
+    "oversize",
+    "bomb",
+    "drip",
+)
 ERROR_STATUSES = (500, 502, 503)
 SLOW_BODY_CHUNKS = 8
+REDIRECT_STATUSES = (301, 302, 307, 308)
+KEEP_METHOD_REDIRECTS = (307, 308)
+STREAM_CHUNK = 64 * 1024
+#: Faults that replace or stream the body, so a HEAD request is spared them.
+_BODY_FAULTS = frozenset({"reset", "truncate", "slow_body", "oversize", "bomb", "drip"})
+_RATES = (
+    "error_rate",
+    "reset_rate",
+    "truncate_rate",
+    "burst_429_rate",
+    "slow_body_rate",
+    "redirect_rate",
+    "offsite_redirect_rate",
+    "oversize_rate",
+    "bomb_rate",
+    "drip_rate",
+)
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -72,6 +125,8 @@ class FaultDecision:
     error_status: int
     reset_after_app: bool
     truncate_fraction: float
+    redirect_status: int = 302
+    announce_length: bool = True
 
 
 def _unit(seed: int, index: int, purpose: str) -> float:
@@ -83,14 +138,24 @@ def _unit(seed: int, index: int, purpose: str) -> float:
 
 def validate_faults(faults: FaultConfig) -> None:
     """Raise ValueError when a rate is outside [0, 1] or a duration is negative."""
-    for name in ("error_rate", "reset_rate", "truncate_rate", "burst_429_rate", "slow_body_rate"):
+    for name in _RATES:
         value = getattr(faults, name)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-    for name in ("latency_ms", "jitter_ms", "slow_body_ms"):
+    total = sum(getattr(faults, name) for name in _RATES if name != "error_rate") + (
+        faults.error_rate
+    )
+    if total > 1.0 + 1e-9:
+        raise ValueError(f"the terminal fault rates add up to {total:g}, more than 1")
+    for name in ("latency_ms", "jitter_ms", "slow_body_ms", "drip_interval_ms"):
         value = getattr(faults, name)
         if not (value >= 0.0 and math.isfinite(value)):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    for name in ("oversize_bytes", "bomb_bytes"):
+        if getattr(faults, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(faults, name)!r}")
+    if not faults.offsite_origin.startswith(("http://", "https://")):
+        raise ValueError("offsite_origin must be an absolute http(s) origin")
 
 
 def decide(faults: FaultConfig, index: int) -> FaultDecision:
@@ -113,6 +178,10 @@ def decide(faults: FaultConfig, index: int) -> FaultDecision:
         error_status=status,
         reset_after_app=_unit(seed, index, "reset-phase") < 0.5,
         truncate_fraction=0.9 * _unit(seed, index, "truncate"),
+        redirect_status=REDIRECT_STATUSES[
+            int(_unit(seed, index, "redirect") * len(REDIRECT_STATUSES))
+        ],
+        announce_length=_unit(seed, index, "length") < 0.5,
     )
 
 
@@ -179,10 +248,18 @@ class FaultMiddleware:
             await self._send_429(send)
             return
         kind = decision.kind
-        if kind in ("reset", "truncate", "slow_body") and scope.get("method") == "HEAD":
+        if kind in _BODY_FAULTS and scope.get("method") == "HEAD":
             kind = None
         if kind is None:
             await self.app(scope, receive, send)
+        elif kind in ("redirect", "offsite_redirect"):
+            await _send_redirect(send, scope, decision, self.faults, offsite=kind != "redirect")
+        elif kind == "oversize":
+            await _send_oversize(send, self.faults.oversize_bytes, decision.announce_length)
+        elif kind == "bomb":
+            await _send_bomb(send, self.faults.bomb_bytes)
+        elif kind == "drip":
+            await self._send_drip(send, await self._capture(scope, receive))
         elif kind == "burst_429":
             self._burst_until = float(math.ceil(now + self.burst_window_s))
             await self._send_429(send)
@@ -253,6 +330,118 @@ class FaultMiddleware:
             await self._sleep(pause)
             piece = body[i * size : (i + 1) * size]
             await send({"type": "http.response.body", "body": piece, "more_body": i < chunks - 1})
+
+    async def _send_drip(self, send: Send, captured: _Captured) -> None:
+        """The real response, its body one byte per `drip_interval_ms`."""
+        assert captured.start is not None
+        await send(captured.start)
+        body = bytes(captured.body)
+        pause = self.faults.drip_interval_ms / 1000.0
+        for i in range(len(body)):
+            await self._sleep(pause)
+            await send({"type": "http.response.body", "body": body[i : i + 1], "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _request_target(scope: Scope) -> str:
+    """The path and query of the request, as received."""
+    raw = scope.get("raw_path") or scope.get("path", "/").encode()
+    target = bytes(raw).decode("latin-1")
+    query = scope.get("query_string", b"")
+    return target + ("?" + bytes(query).decode("latin-1") if query else "")
+
+
+def _own_origin(scope: Scope) -> str:
+    host = ""
+    for name, value in scope.get("headers", []):
+        if bytes(name).lower() == b"host":
+            host = bytes(value).decode("latin-1")
+    if not host and scope.get("server"):
+        server_host, port = scope["server"]
+        host = f"{server_host}:{port}"
+    return f"{scope.get('scheme', 'http')}://{host or '127.0.0.1'}"
+
+
+async def _send_redirect(
+    send: Send, scope: Scope, decision: FaultDecision, faults: FaultConfig, *, offsite: bool
+) -> None:
+    """A redirect to the same URL on this origin, or on `faults.offsite_origin`."""
+    status = decision.redirect_status
+    if scope.get("method") not in ("GET", "HEAD") and status not in KEEP_METHOD_REDIRECTS:
+        status = KEEP_METHOD_REDIRECTS[status % 2]
+    origin = faults.offsite_origin.rstrip("/") if offsite else _own_origin(scope)
+    location = origin + _request_target(scope)
+    body = b""
+    headers = [
+        (b"location", location.encode("latin-1")),
+        (b"content-length", b"0"),
+        (b"content-type", b"text/html; charset=utf-8"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_oversize(send: Send, size: int, announce: bool) -> None:
+    """A valid JSON document of exactly `size` bytes (when `size` >= 14), streamed in chunks."""
+    head, tail = b'{"padding":"', b'"}'
+    headers = [(b"content-type", b"application/json")]
+    if announce:
+        headers.append((b"content-length", str(size).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    remaining = size
+    first = head[:remaining]
+    remaining -= len(first)
+    pad = max(0, remaining - len(tail))
+    await send({"type": "http.response.body", "body": first, "more_body": True})
+    block = b"x" * STREAM_CHUNK
+    while pad > 0:
+        piece = block[: min(pad, STREAM_CHUNK)]
+        pad -= len(piece)
+        remaining -= len(piece)
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": tail[:remaining]})
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+_DEFLATE_END = b"\x03\x00"  # an empty final block with fixed codes
+_ZERO_BLOCK = 1024 * 1024
+
+
+def _deflated_zeros(count: int) -> bytes:
+    """`count` zero bytes as raw deflate blocks ending on a byte boundary (a full flush)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(bytes(count)) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+@functools.cache
+def _deflated_block() -> bytes:
+    # After a full flush the compressor forgets its history, so every 1 MiB zero block deflates
+    # to these same bytes: the bomb is sent by repeating them, not by compressing a GiB.
+    return _deflated_zeros(_ZERO_BLOCK)
+
+
+def bomb_chunks(size: int) -> Iterator[bytes]:
+    """A valid gzip stream inflating to `size` zero bytes, produced a block at a time."""
+    yield _GZIP_HEADER
+    crc = 0
+    block = bytes(_ZERO_BLOCK)
+    full, rest = divmod(size, _ZERO_BLOCK)
+    for _ in range(full):
+        crc = zlib.crc32(block, crc)
+        yield _deflated_block()
+    if rest:
+        crc = zlib.crc32(block[:rest], crc)
+        yield _deflated_zeros(rest)
+    yield _DEFLATE_END + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
+async def _send_bomb(send: Send, size: int) -> None:
+    """A small gzip body that inflates to `size` bytes (no Content-Length: it is streamed)."""
+    headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for chunk in bomb_chunks(size):
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _content_length(start: Message) -> int:

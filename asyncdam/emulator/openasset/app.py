@@ -13,6 +13,7 @@ from asyncdam.emulator.openasset.routes import METHODS, rest
 from asyncdam.emulator.openasset.seed import build_store
 from asyncdam.emulator.openasset.state import Sessions, Settings, Stats
 from asyncdam.emulator.openasset.uploads import download
+from asyncdam.emulator.quirks import OPENASSET_RULES, QuirkMiddleware
 
 
 def create_app(config: EmulatorConfig) -> Starlette:
@@ -32,6 +33,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
     middleware = [
         Middleware(AuthGate, config=config),
         Middleware(FaultMiddleware, faults=config.faults),
+        # Inside the faults: quirks reshape the JSON, faults then mangle the bytes.
+        Middleware(QuirkMiddleware, rules=OPENASSET_RULES, quirks=config.quirks, seed=config.seed),
     ]
     app = Starlette(routes=routes, middleware=middleware)
     settings = Settings()

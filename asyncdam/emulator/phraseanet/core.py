@@ -30,6 +30,7 @@ from asyncdam.emulator.phraseanet.params import PhpValue, get_str, parse_php
 from asyncdam.emulator.phraseanet.router import Match, Router
 from asyncdam.emulator.phraseanet.serialize import View
 from asyncdam.emulator.phraseanet.store import Store
+from asyncdam.emulator.quirks import PHRASEANET_RULES, wrap
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -120,9 +121,11 @@ class PhraseanetCore:
         self.quota = (
             _Quota(config.quota, config.window or 60.0) if config.quota is not None else None
         )
-        self.dispatch: Callable[[Scope, Receive, Send], Awaitable[None]] = self._dispatch
+        # Quirks reshape the handler's JSON; faults (outside) then mangle the bytes.
+        inner = wrap(self._dispatch, PHRASEANET_RULES, config.quirks, config.seed)
+        self.dispatch: Callable[[Scope, Receive, Send], Awaitable[None]] = inner
         if config.faults.active:
-            self.dispatch = FaultMiddleware(self._dispatch, config.faults)
+            self.dispatch = FaultMiddleware(inner, config.faults)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
