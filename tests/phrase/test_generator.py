@@ -89,3 +89,27 @@ def test_docstrings_state_route_result_required_and_retry() -> None:
     assert "`PreTranslation`" in create
     assert "POST is not idempotent" in create
     assert "pre_translations_api.pre_translation_create" in create
+
+
+def test_extra_index_is_what_the_installed_client_gives() -> None:
+    """tools/gen_phrase_extra.py, rerun on the pinned phrase-api, rewrites the committed file."""
+    import importlib.util
+
+    if importlib.util.find_spec("phrase_api") is None:
+        pytest.skip("phrase-api is not installed (it is in the dev extra)")
+    from importlib.metadata import version
+
+    committed = json.loads(EXTRA.read_text(encoding="utf-8"))
+    if committed["info"]["source"] != f"phrase-api {version('phrase-api')}":
+        pytest.skip("another phrase-api release is installed than the one the file was made from")
+    # The tool puts tools/ on sys.path itself to import its reader (tools/phrase_official.py).
+    spec = importlib.util.spec_from_file_location(
+        "gen_phrase_extra", REPO / "tools" / "gen_phrase_extra.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    snapshot = json.loads((REPO / "asyncdam" / "_spec" / "phrase_index.json").read_text("utf-8"))
+    rebuilt, count = module.build(snapshot)
+    assert count == 14
+    assert rebuilt == committed
