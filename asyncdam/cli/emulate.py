@@ -9,7 +9,13 @@ from typing import NoReturn
 import attrs
 import click
 
-from asyncdam.emulator.config import EmulatorConfig, FaultConfig
+from asyncdam.emulator.config import (
+    QUIRK_KINDS,
+    EmulatorConfig,
+    FaultConfig,
+    QuirkConfig,
+    QuirkKind,
+)
 from asyncdam.emulator.registry import SERVICES
 
 EMULATOR_DEPENDENCIES = ("starlette", "uvicorn")
@@ -17,6 +23,7 @@ CREDENTIAL_ENV = "ASYNCDAM_EMULATOR_TOKEN"
 
 _RATE = click.FloatRange(0.0, 1.0)
 _MS = click.FloatRange(min=0.0)
+_BYTES = click.IntRange(min=1)
 
 
 def _missing_dependencies() -> list[str]:
@@ -27,6 +34,18 @@ def _fail(message: str) -> NoReturn:
     """One readable line on stderr and exit status 2, no traceback."""
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
+
+
+def _quirk_kinds(text: str) -> frozenset[QuirkKind]:
+    """The `--quirk-kinds` list, checked against the known quirks."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(names) - set(QUIRK_KINDS))
+    if unknown or not names:
+        _fail(
+            f"unknown quirk kind(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(QUIRK_KINDS)}"
+        )
+    return frozenset(k for k in QUIRK_KINDS if k in names)
 
 
 @click.command()
@@ -64,6 +83,39 @@ def _fail(message: str) -> NoReturn:
 @click.option("--burst-429-rate", type=_RATE, default=0.0, help="Share starting a 429 burst.")
 @click.option("--slow-body-rate", type=_RATE, default=0.0, help="Share of slowly sent bodies.")
 @click.option("--slow-body-ms", type=_MS, default=200.0, help="Total pause of a slow body, ms.")
+@click.option("--redirect-rate", type=_RATE, default=0.0, help="Share redirected to the same URL.")
+@click.option(
+    "--offsite-redirect-rate", type=_RATE, default=0.0, help="Share redirected to another host."
+)
+@click.option(
+    "--offsite-origin",
+    default="http://elsewhere.invalid",
+    show_default=True,
+    help="Where offsite redirects point.",
+)
+@click.option("--oversize-rate", type=_RATE, default=0.0, help="Share of oversized bodies.")
+@click.option(
+    "--oversize-bytes", type=_BYTES, default=64 * 1024 * 1024, help="Size of an oversized body."
+)
+@click.option("--bomb-rate", type=_RATE, default=0.0, help="Share of gzip-bomb bodies.")
+@click.option(
+    "--bomb-bytes", type=_BYTES, default=1024**3, help="Inflated size of a gzip-bomb body."
+)
+@click.option("--drip-rate", type=_RATE, default=0.0, help="Share of bodies sent byte by byte.")
+@click.option("--drip-interval-ms", type=_MS, default=100.0, help="Pause between dripped bytes.")
+@click.option(
+    "--quirks",
+    is_flag=True,
+    help="Send the real services' payload quirks (PHP [] for {}, numeric strings, ...).",
+)
+@click.option(
+    "--quirk-rate", type=_RATE, default=0.35, show_default=True, help="Share of nodes affected."
+)
+@click.option(
+    "--quirk-kinds",
+    default=",".join(QUIRK_KINDS),
+    help="Comma list of quirks to send (default: all).",
+)
 def emulate(
     service: str,
     host: str,
@@ -83,6 +135,18 @@ def emulate(
     burst_429_rate: float,
     slow_body_rate: float,
     slow_body_ms: float,
+    redirect_rate: float,
+    offsite_redirect_rate: float,
+    offsite_origin: str,
+    oversize_rate: float,
+    oversize_bytes: int,
+    bomb_rate: float,
+    bomb_bytes: int,
+    drip_rate: float,
+    drip_interval_ms: float,
+    quirks: bool,
+    quirk_rate: float,
+    quirk_kinds: str,
 ) -> None:
     """Serve one emulator on loopback; print its base URL once ready, run until stopped."""
     missing = _missing_dependencies()
@@ -99,8 +163,23 @@ def emulate(
         burst_429_rate=burst_429_rate,
         slow_body_rate=slow_body_rate,
         slow_body_ms=slow_body_ms,
+        redirect_rate=redirect_rate,
+        offsite_redirect_rate=offsite_redirect_rate,
+        offsite_origin=offsite_origin,
+        oversize_rate=oversize_rate,
+        oversize_bytes=oversize_bytes,
+        bomb_rate=bomb_rate,
+        bomb_bytes=bomb_bytes,
+        drip_rate=drip_rate,
+        drip_interval_ms=drip_interval_ms,
         seed=seed,
     )
+    from asyncdam.emulator.faults import validate_faults
+
+    try:
+        validate_faults(faults)
+    except ValueError as exc:
+        _fail(str(exc))
     config = EmulatorConfig(
         seed=seed,
         quota=quota,
@@ -108,6 +187,7 @@ def emulate(
         concurrency=concurrency,
         size=size,
         faults=faults,
+        quirks=QuirkConfig(enabled=quirks, rate=quirk_rate, kinds=_quirk_kinds(quirk_kinds)),
     )
     if token is not None:
         config = attrs.evolve(config, token=token)

@@ -4,6 +4,11 @@
 (`EmulatorHandle`: `.app`, `.transport`, `.base_url`, `.token`); ``phrase_server`` and friends a
 real loopback server (`EmulatorServer`: `.base_url`, `.token`). Override ``emulator_config`` to
 change the seed, credential, quota or faults. Without starlette/uvicorn the fixtures skip.
+
+Profiles on top of that config: ``@pytest.mark.emulator_quirks(rate=0.5, kinds=[...])`` (or the
+``--emulator-quirks`` command-line option, for a whole run) makes the emulators send the real
+services' payload quirks; ``@pytest.mark.emulator_faults(redirect_rate=1.0, ...)`` takes any
+`FaultConfig` field. The ``emulator_quirks`` and ``emulator_faults`` fixtures can be overridden too.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import attrs
 import httpx
 import pytest
 
-from asyncdam.emulator.config import EmulatorConfig
+from asyncdam.emulator.config import EmulatorConfig, FaultConfig, QuirkConfig
 from asyncdam.emulator.faults import ASGIApp
 from asyncdam.emulator.registry import base_path, create_app
 from asyncdam.emulator.runner import EmulatorServer
@@ -79,6 +84,27 @@ def _served(service: str, config: EmulatorConfig) -> Iterator[EmulatorServer]:
         yield server
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--emulator-quirks`: every emulator fixture of the run sends the services' quirks."""
+    group = parser.getgroup("asyncdam")
+    group.addoption(
+        "--emulator-quirks",
+        action="store_true",
+        default=False,
+        help="asyncdam emulator fixtures send real-server payload quirks",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the plugin's markers."""
+    config.addinivalue_line(
+        "markers", "emulator_quirks(rate=0.35, kinds=None): emulators send payload quirks"
+    )
+    config.addinivalue_line(
+        "markers", "emulator_faults(**FaultConfig fields): emulators inject these faults"
+    )
+
+
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     """Settings for the emulator fixtures; override this fixture to change them."""
@@ -86,36 +112,94 @@ def emulator_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-def phrase_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+def emulator_quirks(request: pytest.FixtureRequest) -> QuirkConfig | None:
+    """Quirks from `@pytest.mark.emulator_quirks` or `--emulator-quirks` (None: the config's)."""
+    marker = request.node.get_closest_marker("emulator_quirks")
+    if marker is not None:
+        options = dict(marker.kwargs)
+        if options.get("kinds") is not None:
+            options["kinds"] = frozenset(options["kinds"])
+        else:
+            options.pop("kinds", None)
+        return QuirkConfig(enabled=True, **options)
+    if request.config.getoption("emulator_quirks", default=False):
+        return QuirkConfig(enabled=True)
+    return None
+
+
+@pytest.fixture
+def emulator_faults(request: pytest.FixtureRequest) -> FaultConfig | None:
+    """Faults from `@pytest.mark.emulator_faults(...)` (None: the config's own)."""
+    marker = request.node.get_closest_marker("emulator_faults")
+    return FaultConfig(**marker.kwargs) if marker is not None else None
+
+
+def _profiled(
+    config: EmulatorConfig, quirks: QuirkConfig | None, faults: FaultConfig | None
+) -> EmulatorConfig:
+    """`config` with the marker/option profiles applied on top."""
+    if quirks is not None:
+        config = attrs.evolve(config, quirks=quirks)
+    if faults is not None:
+        config = attrs.evolve(config, faults=faults)
+    return config
+
+
+@pytest.fixture
+def phrase_emulator(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> EmulatorHandle:
     """An in-process Phrase Strings emulator."""
-    return _in_process("phrase", emulator_config)
+    return _in_process("phrase", _profiled(emulator_config, emulator_quirks, emulator_faults))
 
 
 @pytest.fixture
-def phraseanet_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+def phraseanet_emulator(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> EmulatorHandle:
     """An in-process Phraseanet emulator."""
-    return _in_process("phraseanet", emulator_config)
+    return _in_process("phraseanet", _profiled(emulator_config, emulator_quirks, emulator_faults))
 
 
 @pytest.fixture
-def openasset_emulator(emulator_config: EmulatorConfig) -> EmulatorHandle:
+def openasset_emulator(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> EmulatorHandle:
     """An in-process OpenAsset emulator."""
-    return _in_process("openasset", emulator_config)
+    return _in_process("openasset", _profiled(emulator_config, emulator_quirks, emulator_faults))
 
 
 @pytest.fixture
-def phrase_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+def phrase_server(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> Iterator[EmulatorServer]:
     """A Phrase Strings emulator served on a free loopback port for the test's duration."""
-    yield from _served("phrase", emulator_config)
+    yield from _served("phrase", _profiled(emulator_config, emulator_quirks, emulator_faults))
 
 
 @pytest.fixture
-def phraseanet_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+def phraseanet_server(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> Iterator[EmulatorServer]:
     """A Phraseanet emulator served on a free loopback port for the test's duration."""
-    yield from _served("phraseanet", emulator_config)
+    yield from _served("phraseanet", _profiled(emulator_config, emulator_quirks, emulator_faults))
 
 
 @pytest.fixture
-def openasset_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+def openasset_server(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
+) -> Iterator[EmulatorServer]:
     """An OpenAsset emulator served on a free loopback port for the test's duration."""
-    yield from _served("openasset", emulator_config)
+    yield from _served("openasset", _profiled(emulator_config, emulator_quirks, emulator_faults))

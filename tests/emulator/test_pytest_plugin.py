@@ -108,3 +108,56 @@ def test_in_process_handles_for_real_services(service: str) -> None:
     assert isinstance(handle, EmulatorHandle)
     assert handle.base_url == f"http://{service}.emulator.localhost{registry.base_path(service)}"
     assert "handle-token" not in repr(handle)
+
+
+PROFILE_TESTS = """
+import pytest
+
+RECORD = "/api/v1/records/1/1/"
+
+async def _record(handle):
+    async with handle.client(headers={"Authorization": "OAuth " + handle.token}) as client:
+        response = await client.get(RECORD)
+    return response
+
+async def test_polite_by_default(phraseanet_emulator, request):
+    if request.config.getoption("emulator_quirks"):
+        pytest.skip("the whole run has quirks on")
+    assert not phraseanet_emulator.config.quirks.active
+    body = (await _record(phraseanet_emulator)).json()["response"]["record"]
+    assert "x_emulator_quirk" not in str(body)
+
+@pytest.mark.emulator_quirks(rate=1.0, kinds=["extra_fields"])
+async def test_marker_turns_quirks_on(phraseanet_emulator):
+    quirks = phraseanet_emulator.config.quirks
+    assert quirks.active and quirks.kinds == {"extra_fields"}
+    body = (await _record(phraseanet_emulator)).json()["response"]["record"]
+    assert body["x_emulator_quirk"] == body["x_emulator_quirk"]  # present
+    assert body["record_id"] == 1
+
+@pytest.mark.emulator_faults(redirect_rate=1.0)
+async def test_marker_turns_faults_on(phraseanet_emulator):
+    response = await _record(phraseanet_emulator)
+    assert response.status_code in (301, 302, 307, 308)
+    assert response.headers["location"].endswith(RECORD)
+"""
+
+
+def test_quirk_and_fault_markers(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_mode = auto\n{LOOP_SCOPE}")
+    pytester.makepyfile(test_user=PROFILE_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_quirks_option_for_a_whole_run(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_mode = auto\n{LOOP_SCOPE}")
+    pytester.makepyfile(
+        test_user="""
+        def test_on(openasset_emulator, phrase_emulator):
+            assert openasset_emulator.config.quirks.active
+            assert phrase_emulator.config.quirks.active
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--emulator-quirks")
+    result.assert_outcomes(passed=1)
