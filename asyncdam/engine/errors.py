@@ -26,6 +26,14 @@ class InsecureTransportError(ConfigurationError):
     """Plain http to a non-loopback host without the explicit opt-in."""
 
 
+class InvalidArgumentError(ConfigurationError):
+    """A constructor argument has the wrong type or value; `.field` names the argument."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
 class TransportError(AsyncDamError):
     """No usable response arrived: connection refused or reset, protocol error."""
 

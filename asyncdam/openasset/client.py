@@ -6,7 +6,13 @@ from typing import Any
 
 import httpx
 
-from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.arguments import (
+    check_base_url_shape,
+    check_bool,
+    check_positive_int,
+    check_secret,
+)
+from asyncdam.engine.errors import ConfigurationError, InvalidArgumentError
 from asyncdam.engine.request import Request
 from asyncdam.engine.service import ServiceBase
 from asyncdam.engine.session import Engine
@@ -128,12 +134,22 @@ def _credential(token: tuple[str | int, str] | None, basic: tuple[str, str] | No
         raise ConfigurationError("pass token= or basic=, not both")
     if token is not None:
         if not isinstance(token, tuple) or len(token) != 2:
-            raise ConfigurationError("token= is a (token_id, secret) pair")
-        return token_header(token[0], token[1])
+            raise InvalidArgumentError(
+                "token", f"must be a (token_id, secret) tuple, got {type(token).__name__}"
+            )
+        token_id = token[0]
+        if isinstance(token_id, bool) or not isinstance(token_id, int | str):
+            raise InvalidArgumentError("token", "the token id must be an int or a string")
+        check_secret("token", str(token_id))
+        return token_header(token_id, check_secret("token", token[1]))
     if basic is not None:
-        if not isinstance(basic, tuple) or len(basic) != 2 or not basic[0]:
-            raise ConfigurationError("basic= is a (username, password) pair")
-        return basic_header(basic[0], basic[1])
+        if not isinstance(basic, tuple) or len(basic) != 2:
+            raise InvalidArgumentError(
+                "basic", f"must be a (username, password) pair, got {type(basic).__name__}"
+            )
+        # Basic credentials are base64-encoded: any Unicode is fine, only the type matters.
+        user = check_secret("basic", basic[0], header=False)
+        return basic_header(user, check_secret("basic", basic[1], header=False))
     return None  # anonymous: the server's anonymous access rules apply
 
 
@@ -158,8 +174,10 @@ class OpenAsset(ServiceBase):
         storage_transport: httpx.AsyncBaseTransport | None = None,
         **engine_options: Any,
     ) -> None:
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-            raise ConfigurationError("page_size must be a positive integer")
+        check_base_url_shape("base_url", base_url)
+        check_positive_int("page_size", page_size)
+        check_positive_int("concurrency", concurrency)
+        check_bool("allow_insecure_http", allow_insecure_http)
         self.auth = SessionKeyAuth(_credential(token, basic))
         dialect = OpenAssetDialect(
             name="openasset",

@@ -10,6 +10,7 @@ from asyncdam.engine.protocols import CacheStorage
 from asyncdam.engine.service import ServiceBase
 from asyncdam.engine.session import Engine
 from asyncdam.phrase import models
+from asyncdam.phrase.arguments import check_arguments
 from asyncdam.phrase.auth import make_auth
 from asyncdam.phrase.dialect import make_dialect
 from asyncdam.phrase.downloads import download_locale_async
@@ -47,6 +48,21 @@ class Phrase(ServiceBase, ResourceGroups):
         allow_insecure_http: bool = False,
         **engine_options: Any,
     ) -> None:
+        check_arguments(
+            token=token,
+            region=region,
+            base_url=base_url,
+            concurrency=concurrency,
+            user_agent_contact=user_agent_contact,
+            email=email,
+            password=password,
+            otp=otp,
+            flags={
+                "token_as_basic": token_as_basic,
+                "scope_per_project": scope_per_project,
+                "allow_insecure_http": allow_insecure_http,
+            },
+        )
         auth = make_auth(
             token=token, email=email, password=password, otp=otp, token_as_basic=token_as_basic
         )

@@ -6,7 +6,13 @@ from typing import Any
 
 import httpx
 
-from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.arguments import (
+    check_base_url_shape,
+    check_bool,
+    check_positive_int,
+    check_secret,
+)
+from asyncdam.engine.errors import ConfigurationError, InvalidArgumentError
 from asyncdam.engine.request import Request
 from asyncdam.engine.service import ServiceBase
 from asyncdam.engine.session import Engine
@@ -46,18 +52,21 @@ class Phraseanet(ServiceBase):
         allow_insecure_http: bool = False,
         **engine_options: Any,
     ) -> None:
+        check_base_url_shape("base_url", base_url)
+        check_bool("allow_insecure_http", allow_insecure_http)
+        check_positive_int("concurrency", concurrency)
         root = install_root(base_url, allow_insecure_http=allow_insecure_http)
         auth: OAuthTokenAuth | PasswordGrantAuth
         if (token is None) == (oauth is None):
             raise ConfigurationError("Phraseanet needs exactly one of token= or oauth=")
         if token is not None:
-            auth = OAuthTokenAuth(token)
+            auth = OAuthTokenAuth(check_secret("token", token))
         elif isinstance(oauth, PasswordGrant):
             auth = PasswordGrantAuth(oauth, root.join(TOKEN_PATH))
         else:
-            raise ConfigurationError("oauth= takes a PasswordGrant")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ConfigurationError("concurrency must be a positive integer")
+            raise InvalidArgumentError(
+                "oauth", f"must be a PasswordGrant, got {type(oauth).__name__}"
+            )
         dialect = PhraseanetDialect(
             name="phraseanet",
             base_url=root.join("api/"),

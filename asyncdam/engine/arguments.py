@@ -1,0 +1,114 @@
+"""Checks for what users pass to the client constructors: one typed error naming the field.
+
+Each check raises `InvalidArgumentError` (a `ConfigurationError`) whose `.field` is the argument's
+name. Secret values (tokens, passwords) are described by type only, never echoed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import httpx
+
+from asyncdam.engine.errors import InvalidArgumentError
+
+__all__ = [
+    "check_base_url_shape",
+    "check_bool",
+    "check_choice",
+    "check_engine_options",
+    "check_optional_text",
+    "check_positive_int",
+    "check_secret",
+]
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def check_positive_int(field: str, value: Any) -> int:
+    """`value` as a positive int; bools and numeric strings are refused (no silent coercion)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(field, f"must be a positive integer, got {_kind(value)}")
+    if value < 1:
+        raise InvalidArgumentError(field, f"must be a positive integer, got {value}")
+    return value
+
+
+def check_bool(field: str, value: Any) -> bool:
+    """`value` if it is a real bool (`"yes"` or `1` would hide a typo)."""
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(field, f"must be True or False, got {_kind(value)}")
+    return value
+
+
+def check_choice(field: str, value: Any, choices: Collection[str]) -> str:
+    """`value` if it is one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        shown = repr(value) if isinstance(value, str) else _kind(value)
+        raise InvalidArgumentError(field, f"must be one of {', '.join(choices)}, got {shown}")
+    return value
+
+
+def check_optional_text(field: str, value: Any) -> str | None:
+    """`value` if it is None or a string (not secret: it may be shown)."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, got {_kind(value)}")
+    return value
+
+
+def check_secret(field: str, value: Any, *, header: bool = True) -> str:
+    """A credential string: non-empty, no surrounding spaces, and (`header`) ASCII only.
+
+    A value sent verbatim in an HTTP header must be ASCII: anything else would fail on every
+    request with an encoding error, so it is refused here. The value is never echoed.
+    """
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, got {_kind(value)}")
+    if not value or value != value.strip():
+        raise InvalidArgumentError(field, "must be a non-empty string without surrounding spaces")
+    if header and not value.isascii():
+        # Control characters are left to the header check (`InvalidRequestError`) downstream.
+        raise InvalidArgumentError(
+            field, "must contain only ASCII characters (it is sent in an HTTP header)"
+        )
+    return value
+
+
+def check_base_url_shape(field: str, value: Any) -> str:
+    """A parseable absolute URL string (scheme, host and port checked; policy is the dialect's)."""
+    if isinstance(value, httpx.URL):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a URL string, got {_kind(value)}")
+    try:
+        parsed = httpx.URL(value)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise InvalidArgumentError(field, f"is not a valid URL ({exc}): {value!r}") from None
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise InvalidArgumentError(field, f"must be an absolute http(s) URL, got {value!r}")
+    if port is not None and not 0 < port < 65536:
+        raise InvalidArgumentError(field, f"has an invalid port {port}: {value!r}")
+    return value
+
+
+def _engine_parameters() -> frozenset[str]:
+    from asyncdam.engine.session import Engine
+
+    return frozenset(inspect.signature(Engine.__init__).parameters) - {"self"}
+
+
+def check_engine_options(client: str, options: Mapping[str, Any]) -> None:
+    """Refuse keyword arguments that neither the client nor `Engine` knows, naming them."""
+    unknown = sorted(set(options) - _engine_parameters())
+    if unknown:
+        names = ", ".join(unknown)
+        raise InvalidArgumentError(
+            unknown[0],
+            f"unknown keyword argument(s) for {client}: {names} "
+            "(see the client's and Engine's documented options)",
+        )
