@@ -203,9 +203,9 @@ async def test_branches_create_merge_compare_and_conflicts() -> None:
         names = [b["name"] for b in (await c.get(f"/projects/{pid}/branches")).json()]
         assert names == ["feature-x"]
         created = await c.post(f"/projects/{pid}/branches", json={"name": "feat/new"})
-        assert created.status_code == 201 and created.json()["state"] == "initialized"
+        assert created.status_code == 201 and created.json()["state"] == "creating_branch"
         url = f"/projects/{pid}/branches/feat%2Fnew"
-        assert (await c.get(url)).json()["state"] == "initialized"
+        assert (await c.get(url)).json()["state"] == "creating_branch"
         assert (await c.get(url)).json()["state"] == "success"
         added = await c.post(
             f"/projects/{pid}/keys", json={"name": "only.on.branch", "branch": "feat/new"}

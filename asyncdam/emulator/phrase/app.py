@@ -36,6 +36,7 @@ from asyncdam.emulator.phrase.limits import (
 from asyncdam.emulator.phrase.router import Router
 from asyncdam.emulator.phrase.routes_locales import FILES_PREFIX, fetch_download_file
 from asyncdam.emulator.phrase.seed import seed_store
+from asyncdam.emulator.phrase.spec_handler import spec_handler
 from asyncdam.emulator.phrase.web import (
     ApiError,
     Ctx,
@@ -59,16 +60,18 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 CALLBACK_NAME = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
 log = logging.getLogger("asyncdam.emulator.phrase")
 
-ROUTER = Router(
-    [
-        *routes_core.ROUTES,
-        *routes_locales.ROUTES,
-        *routes_keys.ROUTES,
-        *routes_translations.ROUTES,
-        *routes_work.ROUTES,
-        *routes_teams.ROUTES,
-    ]
-)
+BUILT_ROUTES = [
+    *routes_core.ROUTES,
+    *routes_locales.ROUTES,
+    *routes_keys.ROUTES,
+    *routes_translations.ROUTES,
+    *routes_work.ROUTES,
+    *routes_teams.ROUTES,
+]
+# The hand-built routes; every other operation of the spec index is served from the spec.
+BUILT_ROUTER = Router(BUILT_ROUTES)
+SPEC_HANDLER = spec_handler(BUILT_ROUTER)
+ROUTER = Router([*BUILT_ROUTES, *SPEC_HANDLER.routes()])
 
 
 def _headers(scope: Scope) -> dict[str, str]:

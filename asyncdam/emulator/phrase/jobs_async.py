@@ -108,7 +108,7 @@ def advance_download(ctx: Ctx, dl: Download, render: bool) -> None:
 
 def advance_branch(ctx: Ctx, br: Branch) -> None:
     """Move a branch from its transient state to the next one when due."""
-    if br.state in ("initialized", "processing") and due(ctx, br.created, br.polls):
+    if br.state in ("creating_branch", "initialized") and due(ctx, br.created, br.polls):
         br.state = "success"
     elif br.state == "merging_branch" and due(ctx, br.updated, br.polls):
         br.state = "merged"

@@ -1,4 +1,8 @@
-"""A tiny method + path-template router; unknown routes and methods get the service's 404."""
+"""A tiny method + path-template router; unknown routes and methods get the service's 404.
+
+A literal segment wins over a parameter at the same place (`/keys/exclude` before `/keys/{id}`),
+whatever order the routes were given in.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ class Router:
                 (re.compile(f"^{pattern}/?$"), handler, template)
             )
             self.templates.add((method, template))
+        for routes_of_method in self._by_method.values():
+            routes_of_method.sort(key=lambda route: _specificity(route[2]))
 
     def match(self, method: str, raw_path: str) -> tuple[Handler, dict[str, str]] | None:
         """The handler and decoded path parameters for a request, or None."""
@@ -33,3 +39,8 @@ class Router:
             if found is not None:
                 return handler, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
+
+
+def _specificity(template: str) -> tuple[int, ...]:
+    # Sorting by this puts literal segments first, segment by segment (the sort is stable).
+    return tuple(1 if part.startswith("{") else 0 for part in template.strip("/").split("/"))

@@ -6,8 +6,6 @@ import re
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
-from starlette.requests import Request
 
 from asyncdam.emulator.phrase import views
 from asyncdam.emulator.phrase.formats import ENCODINGS, FORMAT_NAMES, parse
@@ -27,6 +25,7 @@ from asyncdam.emulator.phrase.web import (
     paginate,
     parse_bool,
     project_data,
+    read_form,
     req_str,
     str_list,
     wrote,
@@ -61,7 +60,7 @@ def list_branches(ctx: Ctx) -> Reply:
 
 
 def create_branch(ctx: Ctx) -> Reply:
-    """POST /projects/{project_id}/branches: starts `initialized`, then `success`."""
+    """POST /projects/{project_id}/branches: starts `creating_branch`, then `success`."""
     data = project_data(ctx, ctx.params["project_id"], branch="")
     proj = ctx.project
     assert proj is not None
@@ -343,31 +342,10 @@ def show_upload(ctx: Ctx) -> Reply:
     return json_reply(views.upload(ctx.store, up))
 
 
-async def _form(ctx: Ctx) -> dict[str, Any]:
-    ctype = ctx.headers.get("content-type", "")
-    if not ctype.startswith("multipart/form-data"):
-        return dict(ctx.json())
-    body = ctx.body
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    scope = {"type": "http", "method": "POST", "path": "/", "query_string": b"",
-             "headers": [(b"content-type", ctype.encode("latin-1"))]}  # fmt: skip
-    try:
-        form = await Request(scope, receive).form(max_files=4, max_fields=2000)
-    except (MultiPartException, ValueError, KeyError):
-        raise message(400, "Multipart body could not be parsed") from None
-    out: dict[str, Any] = {}
-    for name, value in form.multi_items():
-        out[name] = value
-    return out
-
-
 async def create_upload(ctx: Ctx) -> Reply:
     """POST /projects/{project_id}/uploads (multipart): 201 `initialized`, applied later."""
     data = project_data(ctx, ctx.params["project_id"], branch=ctx.q("branch") or "")
-    args = await _form(ctx)
+    args = await read_form(ctx)
     branch = args.get("branch")
     if isinstance(branch, str) and branch:
         data = project_data(ctx, ctx.params["project_id"], branch=branch)

@@ -234,7 +234,7 @@ class Branch:
     updated: float
     data: ProjectData
     base_names: frozenset[str]
-    state: str = "initialized"
+    state: str = "creating_branch"  # the spec's first branch state
     polls: int = 0
     merged: float | None = None
 
@@ -263,6 +263,10 @@ class Store:
     user: User
     accounts: dict[str, Account] = attrs.field(factory=dict)
     projects: dict[str, Project] = attrs.field(factory=dict)
+    # The spec-driven handler's data: items by collection path, and one-of-a-kind objects by path
+    # (path segments decoded, plus "@branch" when a branch was named).
+    collections: dict[tuple[str, ...], dict[str, dict[str, Any]]] = attrs.field(factory=dict)
+    singletons: dict[tuple[str, ...], dict[str, Any]] = attrs.field(factory=dict)
     version: int = 0
     updated: float = 0.0
 

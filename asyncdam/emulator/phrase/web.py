@@ -13,6 +13,9 @@ from email.utils import formatdate
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
 from asyncdam.emulator.phrase.context import (
     JSON_TYPE,
     ApiError,
@@ -42,8 +45,10 @@ __all__ = [
     "paginate",
     "parse_bool",
     "project_data",
+    "read_form",
     "req_str",
     "str_list",
+    "validation_failed",
     "wrote",
 ]
 
@@ -65,9 +70,14 @@ def not_found() -> ApiError:
 
 def invalid(resource: str, field: str, text: str) -> ApiError:
     """A 422 validation failure for one field."""
+    return validation_failed(resource, [(field, text)])
+
+
+def validation_failed(resource: str, errors: Sequence[tuple[str, str]]) -> ApiError:
+    """The service's 422: `{"message": "Validation Failed", "errors": [...]}`, one per field."""
     body = {
         "message": "Validation Failed",
-        "errors": [{"resource": resource, "field": field, "message": text}],
+        "errors": [{"resource": resource, "field": f, "message": text} for f, text in errors],
     }
     return ApiError(json_reply(body, 422))
 
@@ -228,3 +238,25 @@ def wrote(ctx: Ctx) -> None:
         ctx.project.updated = ctx.now
         ctx.project.data.touch(ctx.now)
     ctx.store.touch(ctx.now)
+
+
+async def read_form(ctx: Ctx) -> dict[str, Any]:
+    """A multipart body as a dict of parts (files as `UploadFile`), or the JSON body."""
+    ctype = ctx.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        return dict(ctx.json())
+    body = ctx.body
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": "/", "query_string": b"",
+             "headers": [(b"content-type", ctype.encode("latin-1"))]}  # fmt: skip
+    try:
+        form = await Request(scope, receive).form(max_files=4, max_fields=2000)
+    except (MultiPartException, ValueError, KeyError):
+        raise message(400, "Multipart body could not be parsed") from None
+    out: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        out[name] = value
+    return out
