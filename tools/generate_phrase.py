@@ -230,6 +230,10 @@ class Models:
             else:
                 lines.append(f"    {field}: {typ} | None = None")
         lines.append("    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)")
+        lines.append(
+            "    problems: tuple[DecodeProblem, ...]"
+            " = attrs.field(default=(), repr=False, eq=False)"
+        )
         self.classes[name] = lines
         self.order.append(name)
 
@@ -251,6 +255,8 @@ class Models:
             "from typing import Any",
             "",
             "import attrs",
+            "",
+            "from asyncdam.decoding.problems import DecodeProblem",
             "",
             "__all__ = [",
             *[f"    {n!r}," for n in sorted(self.order)],

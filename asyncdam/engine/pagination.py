@@ -286,7 +286,14 @@ class Paginator(Generic[T]):
     async def _load(self, index: int, request: Request) -> _Fetched[T]:
         response = await self._fetch(request)
         items = self._decode(response)
-        info = self._strategy.inspect(request, response, len(items))
+        # A decode step that isolates bad items (asyncdam.decoding.DecodedItems) reports them with
+        # the page index here, and tells how many the server sent: a page with skipped items must
+        # not look like a short last page.
+        finish = getattr(items, "finish_page", None)
+        if finish is not None:
+            await finish(index)
+        sent = getattr(items, "source_count", len(items))
+        info = self._strategy.inspect(request, response, sent)
         return _Fetched(Page(items, index, response), request, info)
 
     async def _fetch_window(self, index: int, request: Request) -> _Fetched[T] | Exception:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, OnInvalid, check_on_invalid
 from asyncdam.engine.arguments import (
     check_base_url_shape,
     check_bool,
@@ -159,6 +160,9 @@ class OpenAsset(ServiceBase):
     `token=(id, secret)` sends `Authorization: OATU id:secret`, `basic=(user, password)` Basic auth;
     after the first answer only the `X-SessionKey` is sent. Without either, requests run as
     anonymous. `storage_transport` replaces the network for size files on other hosts (tests).
+    `on_invalid` says what listings do with an item that is not an object or has no id:
+    "skip" (default: counted in `engine.stats.invalid_items`, logged, `invalid_item` hook),
+    "raise" (`InvalidItemError` with the page and index) or "raw" (yield the raw value).
     """
 
     def __init__(
@@ -172,6 +176,7 @@ class OpenAsset(ServiceBase):
         allow_insecure_http: bool = False,
         page_size: int = DEFAULT_PAGE_SIZE,
         storage_transport: httpx.AsyncBaseTransport | None = None,
+        on_invalid: OnInvalid = DEFAULT_ON_INVALID,
         **engine_options: Any,
     ) -> None:
         check_base_url_shape("base_url", base_url)
@@ -195,6 +200,7 @@ class OpenAsset(ServiceBase):
             page_size=page_size,
             concurrency=concurrency,
             token_auth=token is not None,
+            on_invalid=check_on_invalid(on_invalid),
         )
         self._ctx = ctx
 

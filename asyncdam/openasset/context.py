@@ -7,10 +7,11 @@ from typing import Any
 
 import anyio
 
-from asyncdam.engine.errors import DecodeError, Unauthorized
+from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, ItemRejected, OnInvalid
+from asyncdam.engine.errors import DecodeError, Unauthorized, error_class_for
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.session import ServiceClient
-from asyncdam.openasset.converter import structure
+from asyncdam.openasset.converter import decoder
 from asyncdam.openasset.dialect import OpenAssetDialect
 from asyncdam.openasset.versions import FIELD_GATES, Version, require
 
@@ -29,8 +30,10 @@ class Context:
         page_size: int,
         concurrency: int,
         token_auth: bool = False,
+        on_invalid: OnInvalid = DEFAULT_ON_INVALID,
     ) -> None:
         self.client = client
+        self.on_invalid: OnInvalid = on_invalid
         self.token_auth = token_auth
         self.dialect = dialect
         self.page_size = page_size
@@ -75,22 +78,33 @@ def json_of(response: Response) -> Any:
     return response.json()
 
 
-def decode_list(response: Response, model: type[Any]) -> list[Any]:
-    """A JSON array of objects as models."""
+def decode_list(response: Response, model: type[Any], ctx: Context) -> DecodedItems[Any]:
+    """A JSON array of objects as models; bad items isolated by the client's `on_invalid`.
+
+    Invalid items are counted and reported on the engine when the page is finished (the
+    paginator does it with the page index; other callers `await items.finish_page(0)`).
+    """
     body = json_of(response)
-    # Items are checked here: a non-object item would otherwise surface as a raw cattrs error.
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+    if not isinstance(body, list):
         raise DecodeError(
             "expected a JSON array of objects",
             method=response.method,
             url=response.url,
             body=response.content,
         )
-    return [structure(item, model) for item in body]
+    items = decoder.items(body, model, on_invalid=ctx.on_invalid)
+    engine = ctx.client.engine
+    return items.bind(
+        stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
+    )
 
 
 def decode_one(response: Response, model: type[Any]) -> Any:
-    """One object (some servers wrap it in a one-element array)."""
+    """One object (some servers wrap it in a one-element array).
+
+    A 200 whose body is an error object (`error_message` + `http_status_code`) raises the typed
+    error of that status; an object without its `id` is a `DecodeError`, never `id=None`.
+    """
     body = json_of(response)
     if isinstance(body, list) and len(body) == 1:
         body = body[0]
@@ -101,4 +115,31 @@ def decode_one(response: Response, model: type[Any]) -> Any:
             url=response.url,
             body=response.content,
         )
-    return structure(body, model)
+    _raise_embedded_error(body, response)
+    try:
+        return decoder.item(body, model)
+    except ItemRejected as exc:
+        raise DecodeError(
+            str(exc), method=response.method, url=response.url, body=response.content
+        ) from None
+
+
+def _raise_embedded_error(body: dict[str, Any], response: Response) -> None:
+    """Old servers answer some failures with 200 and `{"error_message", "http_status_code"}`."""
+    if "error_message" not in body or "id" in body:
+        return
+    try:
+        status = int(str(body.get("http_status_code", "")).strip())
+    except ValueError:
+        status = 0
+    message = str(body["error_message"])[:500]
+    if status >= 400:
+        raise error_class_for(status)(
+            message, status=status, method=response.method, url=response.url, body=body
+        )
+    raise DecodeError(
+        f"an error object where a result was expected: {message}",
+        method=response.method,
+        url=response.url,
+        body=response.content,
+    )

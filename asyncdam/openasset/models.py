@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from asyncdam.decoding.problems import DecodeProblem
+
 _dt_ = _dt.datetime
 
 
@@ -20,6 +22,8 @@ class Model:
 
     id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # What decoding could not read (the raw values are in `extra`); not part of equality.
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -30,6 +34,8 @@ class Ref:
     display_order: int | None = None
     can_modify: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # What decoding could not read (the raw values are in `extra`); not part of equality.
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -39,6 +45,8 @@ class FieldValue:
     id: int | None = None
     values: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # What decoding could not read (the raw values are in `extra`); not part of equality.
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -359,6 +367,8 @@ class SearchItem:
     ids: list[Any] | None = None
     values: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # What decoding could not read (the raw values are in `extra`); not part of equality.
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -88,6 +88,12 @@ class Nested(Generic[C]):
             stable_order=key in _PAGED,
         )
 
+    async def _list(self, request: Request) -> builtins.list[C]:
+        """Send a write that answers with the resulting list, and read that list."""
+        items = decode_list(await self._ctx.send(request), self._model, self._ctx)
+        await items.finish_page(0)
+        return items
+
     async def all(self, parent_id: int) -> builtins.list[C]:
         """The whole nested list as a Python list."""
         return [item async for item in self.list(parent_id)]
@@ -113,7 +119,7 @@ class Nested(Generic[C]):
             path_params={"parent_id": check_id(parent_id, "parent id")},
             json=body,
         )
-        return decode_list(await self._ctx.send(request), self._model)
+        return await self._list(request)
 
     async def replace(self, parent_id: int, items: Iterable[Any]) -> builtins.list[C]:
         """Replace the whole list (PUT); returns the resulting list."""
@@ -135,7 +141,7 @@ class Nested(Generic[C]):
                     "child_id": check_id(child_ids, "child id"),
                 },
             )
-            return decode_list(await self._ctx.send(request), self._model)
+            return await self._list(request)
         ids = [{"id": check_id(c, "child id")} for c in child_ids]
         if not ids:
             raise InvalidRequestError("nothing to remove")

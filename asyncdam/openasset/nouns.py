@@ -148,7 +148,7 @@ NOUNS: dict[str, NounSpec] = {
 }
 
 # Keys a model carries that are not server fields.
-_NOT_FIELDS = frozenset({"extra"})
+_NOT_FIELDS = frozenset({"extra", "problems"})
 
 
 def field_names(model: type[object]) -> frozenset[str]:

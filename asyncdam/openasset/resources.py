@@ -103,7 +103,7 @@ def listing(
         fetch,
         request,
         strategy,
-        lambda r: decode_list(r, model),
+        lambda r: decode_list(r, model, ctx),
         fetch_ahead=ahead,
         cursor=cursor,
     )

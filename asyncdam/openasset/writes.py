@@ -18,6 +18,7 @@ from asyncdam.openasset.nouns import NounSpec
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EPOCH = _dt.datetime(1970, 1, 1)
+_NOT_SENT = frozenset({"extra", "problems"})  # read-side bookkeeping, never sent back
 WriteData = Mapping[str, Any] | Model
 
 
@@ -30,7 +31,7 @@ def _inner(tp: Any) -> Any:
 
 def _types(model: type[Any]) -> dict[str, Any]:
     attrs.resolve_types(model)
-    return {f.name: _inner(f.type) for f in attrs.fields(model) if f.name != "extra"}
+    return {f.name: _inner(f.type) for f in attrs.fields(model) if f.name not in _NOT_SENT}
 
 
 def _encode_ref(value: Any, field: str) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def encode_value(value: Any, field: str, kind: Any = Any) -> Any:
         return {
             k: encode_value(v, f"{field}.{k}")
             for k, v in attrs.asdict(value, recurse=False).items()
-            if k != "extra" and v is not None
+            if k not in _NOT_SENT and v is not None
         } | dict(getattr(value, "extra", {}))
     if isinstance(value, list | tuple):
         return [encode_value(v, field) for v in value]
@@ -94,7 +95,7 @@ def encode_body(
         raw = {
             k: v
             for k, v in attrs.asdict(data, recurse=False).items()
-            if k != "extra" and v is not None
+            if k not in _NOT_SENT and v is not None
         }
     elif isinstance(data, Mapping):
         raw = dict(data)

@@ -16,9 +16,10 @@ from typing import IO, Any, TypeVar
 
 import attrs
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, OnInvalid
 from asyncdam.engine.errors import DecodeError, InvalidRequestError
 from asyncdam.engine.request import Request, Response
-from asyncdam.phrase.converter import converter
+from asyncdam.phrase.converter import decoder
 from asyncdam.phrase.formats import check_file_format
 
 T = TypeVar("T")
@@ -244,36 +245,32 @@ def build_request(op: Op, args: Mapping[str, Any], *, otp: str | None = None) ->
 def decode_one(response: Response, cls: type[T]) -> T:
     """Structure a JSON object body into a model."""
     body = response.json()
-    if not isinstance(body, dict):
+    if type(body) is not dict:
         raise DecodeError(
             f"expected a JSON object, got {type(body).__name__}",
             method=response.method,
             url=response.url,
             body=response.content,
         )
-    return converter.structure(body, cls)
+    return decoder.structure(body, cls)
 
 
-def decode_many(response: Response, cls: type[T]) -> list[T]:
-    """Structure a JSON array body into a list of models (an empty body is an empty list)."""
+def decode_many(
+    response: Response, cls: type[T], on_invalid: OnInvalid = DEFAULT_ON_INVALID
+) -> DecodedItems[T]:
+    """Structure a JSON array body into models (an empty body is an empty list).
+
+    An item that is not an object or has no `id` is isolated by `on_invalid`; the caller
+    reports it (`await items.finish_page(page)`, which the paginator does).
+    """
     if not response.content.strip():
-        return []
+        return DecodedItems(on_invalid=on_invalid, source_count=0)
     body = response.json()
-    if not isinstance(body, list):
+    if type(body) is not list:
         raise DecodeError(
             f"expected a JSON array, got {type(body).__name__}",
             method=response.method,
             url=response.url,
             body=response.content,
         )
-    # A non-object item would otherwise escape as the converter's bare ValueError ([] is
-    # accepted: the converter reads it as an empty object, as Phrase sometimes sends).
-    odd = [item for item in body if not isinstance(item, dict) and item != []]
-    if odd:
-        raise DecodeError(
-            f"expected a JSON array of objects, got an item of type {type(odd[0]).__name__}",
-            method=response.method,
-            url=response.url,
-            body=response.content,
-        )
-    return [converter.structure(item, cls) for item in body]
+    return decoder.items(body, cls, on_invalid=on_invalid)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, OnInvalid, check_on_invalid
 from asyncdam.engine.protocols import CacheStorage
 from asyncdam.engine.service import ServiceBase
 from asyncdam.engine.session import Engine
@@ -18,6 +19,7 @@ from asyncdam.phrase.formats import register_formats
 from asyncdam.phrase.polling import Backoff
 from asyncdam.phrase.pull import PullResult, pull
 from asyncdam.phrase.push import push
+from asyncdam.phrase.resource_base import ResourceBase
 from asyncdam.phrase.resources import ResourceGroups
 
 __all__ = ["Phrase"]
@@ -29,6 +31,9 @@ class Phrase(ServiceBase, ResourceGroups):
     `region` picks the EU (default) or US host; `base_url` overrides it (e.g. an emulator).
     Credentials: `token=` (sent as `Authorization: token T`, or as basic user with
     `token_as_basic=True`), or `email=` + `password=` (+ `otp=` for 2FA accounts).
+    `on_invalid` says what listings do with an item that is not an object or has no id:
+    "skip" (default: counted in `engine.stats.invalid_items`, logged, `invalid_item` hook),
+    "raise" (`InvalidItemError` with the page and index) or "raw" (yield the raw value).
     """
 
     def __init__(
@@ -46,8 +51,10 @@ class Phrase(ServiceBase, ResourceGroups):
         token_as_basic: bool = False,
         scope_per_project: bool = False,
         allow_insecure_http: bool = False,
+        on_invalid: OnInvalid = DEFAULT_ON_INVALID,
         **engine_options: Any,
     ) -> None:
+        policy = check_on_invalid(on_invalid)
         check_arguments(
             token=token,
             region=region,
@@ -77,6 +84,9 @@ class Phrase(ServiceBase, ResourceGroups):
         )
         super().__init__(dialect, engine, **engine_options)
         self._bind_resources(self._client, None)
+        for group in vars(self).values():
+            if isinstance(group, ResourceBase):
+                group._on_invalid = policy
 
     def __repr__(self) -> str:
         return f"Phrase(base_url={str(self.dialect.base_url)!r}, auth={self.dialect.auth!r})"

@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from asyncdam.decoding.problems import DecodeProblem
+
 __all__ = [
     "Account",
     "AccountDetails",
@@ -144,6 +146,7 @@ class Account:
     updated_at: datetime.datetime | None = None
     company_logo_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -160,6 +163,7 @@ class AccountDetails:
     subscription: AccountDetailsSubscription | None = None
     roles: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -169,6 +173,7 @@ class AccountDetailsSubscription:
     is_current: bool | None = None
     trial_expired: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -178,6 +183,7 @@ class AccountLocalesItem:
     name: str | None = None
     code: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -192,6 +198,7 @@ class AccountSearchResult:
     translation: Translation | None = None
     other_translations: list[Translation] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -200,6 +207,7 @@ class AffectedCount:
 
     records_affected: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -208,6 +216,7 @@ class AffectedResources:
 
     records_affected: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +232,7 @@ class Authorization:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,6 +249,7 @@ class AuthorizationWithToken:
     updated_at: datetime.datetime | None = None
     token: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -262,6 +273,7 @@ class Automation:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -278,6 +290,7 @@ class AutomationEvent:
     project: AutomationEventProject | None = None
     details: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -287,6 +300,7 @@ class AutomationEventProject:
     id: str | None = None
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -298,6 +312,7 @@ class BlacklistedKey:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -316,6 +331,7 @@ class Branch:
     state: str | None = None
     child_branches: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -327,6 +343,7 @@ class BranchComparison:
     locales: BranchComparisonDiff | None = None
     tags: BranchComparisonDiff | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -336,6 +353,7 @@ class BranchComparisonChange:
     from_: dict[str, Any] | None = attrs.field(default=None, metadata={"wire": "from"})
     to: dict[str, Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -346,6 +364,7 @@ class BranchComparisonDiff:
     head_changes: list[BranchComparisonChange] | None = None
     conflicts: dict[str, Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -362,6 +381,7 @@ class CheckIssue:
     updated_at: datetime.datetime | None = None
     translation: Translation | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -377,6 +397,7 @@ class Comment:
     mentioned_users: list[UserPreview] | None = None
     locales: list[LocalePreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -390,6 +411,7 @@ class CommentReaction:
     comment: Comment | None = None
     user: UserPreview | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -405,6 +427,7 @@ class CurrentUser:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -421,6 +444,7 @@ class CustomMetadataProperty:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -436,6 +460,7 @@ class Distribution:
     updated_at: datetime.datetime | None = None
     deleted_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -453,6 +478,7 @@ class DistributionDetails:
     locales: list[LocalePreview] | None = None
     releases: list[ReleasePreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -464,6 +490,7 @@ class Document:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -475,6 +502,7 @@ class FigmaAttachment:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -492,6 +520,7 @@ class Format:
     renders_default_locale: bool | None = None
     includes_locale_information: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -505,6 +534,7 @@ class Glossary:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -521,6 +551,7 @@ class GlossaryTerm:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -530,6 +561,7 @@ class GlossaryTermGlossary:
     id: str | None = None
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -542,6 +574,7 @@ class GlossaryTermTranslation:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -550,6 +583,7 @@ class Icu:
 
     locale_code: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -572,6 +606,7 @@ class Invitation:
     spaces: list[ProjectSpace] | None = None
     project_roles: list[InvitationProjectRoles] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -581,6 +616,7 @@ class InvitationProjectRoles:
     project_id: str | None = None
     role: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -601,6 +637,7 @@ class Job:
     job_template_id: str | None = None
     review_due_date: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -612,6 +649,7 @@ class JobAnnotation:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -621,6 +659,7 @@ class JobAnnotationShort:
     name: str | None = None
     value: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -629,6 +668,7 @@ class JobBranch:
 
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -643,6 +683,7 @@ class JobComment:
     updated_at: datetime.datetime | None = None
     mentioned_users: list[UserPreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -671,6 +712,7 @@ class JobDetails:
     annotations: list[JobAnnotationShort] | None = None
     locked: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -687,6 +729,7 @@ class JobLocale:
     review_completed_at: datetime.datetime | None = None
     annotations: list[JobAnnotationShort] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -697,6 +740,7 @@ class JobPreview:
     name: str | None = None
     state: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -712,6 +756,7 @@ class JobTemplate:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -730,6 +775,7 @@ class JobTemplateDetails:
     creator: UserPreview | None = None
     locales: list[LocalePreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -742,6 +788,7 @@ class JobTemplateLocales:
     users: list[LocaleUserPreview] | None = None
     teams: list[LocaleTeamPreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -751,6 +798,7 @@ class JobTemplateLocalesJobTemplate:
     id: str | None = None
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -760,6 +808,7 @@ class KeyFormatAnnotationsListItem:
     file_format: str | None = None
     original_representation: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -774,6 +823,7 @@ class KeyLink:
     parent: KeyPreview | None = None
     children: list[KeyPreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -785,6 +835,7 @@ class KeyPreview:
     plural: bool | None = None
     use_ordinal_rules: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -805,6 +856,7 @@ class Locale:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -826,6 +878,7 @@ class LocaleDetails:
     updated_at: datetime.datetime | None = None
     statistics: LocaleStatistics | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -840,6 +893,7 @@ class LocaleDownload:
     created_at: datetime.datetime | None = None
     completed_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -854,6 +908,7 @@ class LocaleDownloadParams:
     include_translated_keys: bool | None = None
     include_unverified_translations: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -862,6 +917,7 @@ class LocaleDownloadResult:
 
     url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -872,6 +928,7 @@ class LocalePreview:
     name: str | None = None
     code: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -893,6 +950,7 @@ class LocaleReport:
     word_count_missing: int | None = None
     locale: LocalePreview | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -907,6 +965,7 @@ class LocaleStatistics:
     unverified_words_count: int | None = None
     missing_words_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -917,6 +976,7 @@ class LocaleTeamPreview:
     name: str | None = None
     role: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -928,6 +988,7 @@ class LocaleUserPreview:
     name: str | None = None
     role: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -938,6 +999,7 @@ class MachineTranslationLocaleProviderMapping:
     target_locale_code: str | None = None
     service: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -949,6 +1011,7 @@ class MachineTranslationSettings:
     machine_translation_units_total: int | None = None
     locale_provider_mappings: list[MachineTranslationLocaleProviderMapping] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -967,6 +1030,7 @@ class Member:
     teams: list[TeamShort] | None = None
     spaces: list[MemberSpaces] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -984,6 +1048,7 @@ class MemberProjectDetail:
     spaces: list[MemberProjectDetailSpaces] | None = None
     project_roles: list[MemberProjectDetailProjectRoles] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -993,6 +1058,7 @@ class MemberProjectDetailProjectRoles:
     project_id: str | None = None
     role: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1005,6 +1071,7 @@ class MemberProjectDetailSpaces:
     updated_at: datetime.datetime | None = None
     projects_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1017,6 +1084,7 @@ class MemberSpaces:
     updated_at: datetime.datetime | None = None
     projects_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1037,6 +1105,7 @@ class Notification:
     account: Account | None = None
     group: NotificationGroup | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1048,6 +1117,7 @@ class NotificationGroup:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1061,6 +1131,7 @@ class NotificationGroupDetail:
     notifications_count: int | None = None
     latest_notification: Notification | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1075,6 +1146,7 @@ class OrganizationJobTemplate:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1092,6 +1164,7 @@ class OrganizationJobTemplateDetails:
     creator: UserPreview | None = None
     locales: list[LocalePreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1106,6 +1179,7 @@ class PreTranslation:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1124,6 +1198,7 @@ class Project:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1163,6 +1238,7 @@ class ProjectDetails:
     placeholder_styles: list[str] | None = None
     branch: Branch | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1177,6 +1253,7 @@ class ProjectLocales:
     updated_at: datetime.datetime | None = None
     locales: list[LocalePreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1190,6 +1267,7 @@ class ProjectMember:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1205,6 +1283,7 @@ class ProjectReport:
     managed_words_count: int | None = None
     project: ProjectShort | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1217,6 +1296,7 @@ class ProjectShort:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1229,6 +1309,7 @@ class ProjectSpace:
     updated_at: datetime.datetime | None = None
     projects_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1239,6 +1320,7 @@ class QualityPerformanceScoreListResult:
     data: QualityPerformanceScoreListResultData | None = None
     errors: list[QualityPerformanceScoreListResultErrors] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1247,6 +1329,7 @@ class QualityPerformanceScoreListResultData:
 
     translations: list[QualityPerformanceScoreListResultDataTranslations] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1257,6 +1340,7 @@ class QualityPerformanceScoreListResultDataTranslations:
     score: float | None = None
     id: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1266,6 +1350,7 @@ class QualityPerformanceScoreListResultError:
     message: str | None = None
     code: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1276,6 +1361,7 @@ class QualityPerformanceScoreListResultErrors:
     code: str | None = None
     id: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1296,6 +1382,7 @@ class Release:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1315,6 +1402,7 @@ class ReleasePreview:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1333,6 +1421,7 @@ class ReleaseTrigger:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1351,6 +1440,7 @@ class RepoSync:
     last_import_at: datetime.datetime | None = None
     last_export_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1365,6 +1455,7 @@ class RepoSyncEvent:
     auto_import: bool | None = None
     errors: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1379,6 +1470,7 @@ class Screenshot:
     updated_at: datetime.datetime | None = None
     markers_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1392,6 +1484,7 @@ class ScreenshotMarker:
     updated_at: datetime.datetime | None = None
     translation_key: TranslationKey | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1403,6 +1496,7 @@ class ScreenshotMarkerPresentation:
     w: int | None = None
     h: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1416,6 +1510,7 @@ class Space:
     projects_count: int | None = None
     projects: list[Project] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1427,6 +1522,7 @@ class Styleguide:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1451,6 +1547,7 @@ class StyleguideDetails:
     overall_tone: str | None = None
     samples: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1460,6 +1557,7 @@ class StyleguidePreview:
     id: str | None = None
     title: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1472,6 +1570,7 @@ class Tag:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1485,6 +1584,7 @@ class TagWithStats:
     updated_at: datetime.datetime | None = None
     statistics: list[TagWithStatsStatistics] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1494,6 +1594,7 @@ class TagWithStatsStatistics:
     locale: LocalePreview | None = None
     statistics: TagWithStatsStatisticsStatistics | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1505,6 +1606,7 @@ class TagWithStatsStatisticsStatistics:
     translations_unverified_count: int | None = None
     keys_untranslated_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1519,6 +1621,7 @@ class Team:
     spaces: list[ProjectSpace] | None = None
     users: list[UserPreview] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1533,6 +1636,7 @@ class TeamDetail:
     spaces: list[ProjectSpace] | None = None
     users: list[User] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1544,6 +1648,7 @@ class TeamShort:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1563,6 +1668,7 @@ class Translation:
     updated_at: datetime.datetime | None = None
     linked_translation: TranslationLinkedTranslation | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1584,6 +1690,7 @@ class TranslationDetails:
     user: UserPreview | None = None
     word_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1601,6 +1708,7 @@ class TranslationKey:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1628,6 +1736,7 @@ class TranslationKeyDetails:
     creator: UserPreview | None = None
     custom_metadata: dict[str, Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1637,6 +1746,7 @@ class TranslationLinkedTranslation:
     id: str | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1662,6 +1772,7 @@ class TranslationOrder:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1677,6 +1788,7 @@ class TranslationVersion:
     updated_at: datetime.datetime | None = None
     changed_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1693,6 +1805,7 @@ class TranslationVersionWithUser:
     changed_at: datetime.datetime | None = None
     user: UserPreview | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1711,6 +1824,7 @@ class Upload:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1726,6 +1840,7 @@ class UploadBatch:
     user: UserPreview | None = None
     uploads: list[Upload] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1743,6 +1858,7 @@ class UploadSummary:
     processed_translations: int | None = None
     upload_total_translations: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1756,6 +1872,7 @@ class User:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1767,6 +1884,7 @@ class UserPreview:
     name: str | None = None
     gravatar_uid: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1778,6 +1896,7 @@ class Variable:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1793,6 +1912,7 @@ class Webhook:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -1807,3 +1927,4 @@ class WebhookDelivery:
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, OnInvalid
 from asyncdam.engine.page_strategies import LinkHeaderStrategy
 from asyncdam.engine.pagination import Paginator
 from asyncdam.engine.request import Request, Response
@@ -20,6 +21,9 @@ T = TypeVar("T")
 
 class ResourceBase:
     """Holds the bound engine client; generated subclasses add one method per operation."""
+
+    # What listings do with an item they cannot decode (set by `Phrase(on_invalid=...)`).
+    _on_invalid: OnInvalid = DEFAULT_ON_INVALID
 
     def __init__(self, client: ServiceClient, otp: str | None = None) -> None:
         self._client = client
@@ -35,7 +39,17 @@ class ResourceBase:
         return decode_one(await self._send(op, args), cls)
 
     async def _many(self, op: Op, cls: type[T], /, **args: Any) -> list[T]:
-        return decode_many(await self._send(op, args), cls)
+        response = await self._send(op, args)
+        items = self._bound(decode_many(response, cls, self._on_invalid), response)
+        await items.finish_page(0)
+        return items
+
+    def _bound(self, items: DecodedItems[T], response: Response) -> DecodedItems[T]:
+        """Count and report the page's invalid items on this engine."""
+        engine = self._client.engine
+        return items.bind(
+            stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
+        )
 
     async def _none(self, op: Op, /, **args: Any) -> None:
         await self._send(op, args)
@@ -44,7 +58,7 @@ class ResourceBase:
         request = self._build(op, args)
 
         def decode(response: Response) -> list[T]:
-            return decode_many(response, cls)
+            return self._bound(decode_many(response, cls, self._on_invalid), response)
 
         location: Any = "json" if op.paged == "body" else "query"
         strategy = LinkHeaderStrategy(per_page=100, max_per_page=100, location=location)

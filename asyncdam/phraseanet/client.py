@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, OnInvalid, check_on_invalid
 from asyncdam.engine.arguments import (
     check_base_url_shape,
     check_bool,
@@ -26,6 +27,7 @@ from asyncdam.phraseanet.oauth import TOKEN_PATH, OAuthTokenAuth, PasswordGrant,
 from asyncdam.phraseanet.orders import Orders
 from asyncdam.phraseanet.quarantine import Quarantine
 from asyncdam.phraseanet.records import Records
+from asyncdam.phraseanet.resource import ResourceGroup
 from asyncdam.phraseanet.stories import Stories
 from asyncdam.phraseanet.uploads import Downloads, Uploads
 
@@ -39,6 +41,9 @@ class Phraseanet(ServiceBase):
     Credentials: `token=` (developer or OAuth token) or `oauth=PasswordGrant(...)` (fetched on
     first use); either way sent as `Authorization: OAuth <token>`. Phraseanet has no documented
     rate limit: only `concurrency` requests run at once per host (default 2).
+    `on_invalid` says what listings do with an item that is not an object or lacks its ids:
+    "skip" (default: counted in `engine.stats.invalid_items`, logged, `invalid_item` hook),
+    "raise" (`InvalidItemError` with the page and index) or "raw" (yield the raw value).
     """
 
     def __init__(
@@ -50,8 +55,10 @@ class Phraseanet(ServiceBase):
         engine: Engine | None = None,
         concurrency: int = 2,
         allow_insecure_http: bool = False,
+        on_invalid: OnInvalid = DEFAULT_ON_INVALID,
         **engine_options: Any,
     ) -> None:
+        policy = check_on_invalid(on_invalid)
         check_base_url_shape("base_url", base_url)
         check_bool("allow_insecure_http", allow_insecure_http)
         check_positive_int("concurrency", concurrency)
@@ -90,6 +97,9 @@ class Phraseanet(ServiceBase):
         self.orders = Orders(client, root)
         self.uploads = Uploads(client, root)
         self.downloads = Downloads(client, root)
+        for group in vars(self).values():
+            if isinstance(group, ResourceGroup):
+                group._on_invalid = policy
 
     def __repr__(self) -> str:
         return f"Phraseanet(base_url={str(self.root)!r}, auth={self.dialect.auth!r})"

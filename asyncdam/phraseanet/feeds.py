@@ -9,7 +9,6 @@ from typing import Any
 from asyncdam.engine.pagination import Paginator
 from asyncdam.engine.request import Response
 from asyncdam.phraseanet import models as m
-from asyncdam.phraseanet.converter import structure_list
 from asyncdam.phraseanet.envelope import payload_dict
 from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import checked, form, id_list, opt_int, req_id
@@ -42,7 +41,7 @@ class Feeds(ResourceGroup):
     def _decode(self, response: Response) -> builtins.list[m.FeedEntry]:
         # With offset_start > 0 the server may keep slice keys: {"5": {...}}.
         entries = payload_dict(response).get("entries", [])
-        return structure_list(self._absolute(entries), m.FeedEntry, what="entries")
+        return self._items(entries, m.FeedEntry, "entries", response)
 
     @checked
     def entries(

@@ -10,11 +10,18 @@ from typing import Any
 
 import attrs
 
+from asyncdam.decoding.problems import DecodeProblem
+
 _f = attrs.frozen(kw_only=True)
 
 
 def _extra() -> Any:
     return attrs.field(factory=dict, repr=False)
+
+
+def _problems() -> Any:
+    # What decoding could not read (the raw values are in `extra`); not part of equality.
+    return attrs.field(default=(), repr=False, eq=False)
 
 
 @_f
@@ -26,6 +33,7 @@ class Labels:
     fr: str | None = None
     nl: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -38,6 +46,7 @@ class Databox:
     labels: dict[str, Any] = attrs.field(factory=dict)
     version: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -52,6 +61,7 @@ class Collection:
     record_amount: int | None = None
     order_managers: list[Any] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -67,6 +77,7 @@ class StatusBitDefinition:
     searchable: bool = False
     printable: bool = False
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -87,6 +98,7 @@ class MetadataField:
     readonly: bool | None = None
     required: bool | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -96,6 +108,7 @@ class TermsOfUse:
     locale: str = ""
     terms: str = ""
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -111,6 +124,7 @@ class Permalink:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -131,6 +145,7 @@ class Subdef:
     url: str | None = None
     url_ttl: int | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -140,6 +155,7 @@ class TechnicalInfo:
     name: str = ""
     value: Any = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -150,6 +166,7 @@ class CaptionField:
     name: str = ""
     value: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -162,6 +179,7 @@ class RecordMetadata:
     meta_id: int | None = None
     value: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -171,6 +189,7 @@ class StatusBit:
     bit: int = 0
     state: bool = False
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -200,6 +219,7 @@ class Record:
     cover_record_id: int | None = None
     children_total: int | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
     @property
     def key(self) -> tuple[int, int]:
@@ -224,6 +244,7 @@ class Story:
     metadatas: dict[str, Any] = attrs.field(factory=dict)
     records: list[Record] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
     @property
     def key(self) -> tuple[int, int]:
@@ -246,6 +267,7 @@ class User:
     updated_on: str | None = None
     last_connection: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -263,6 +285,7 @@ class Basket:
     unread: bool | None = None
     validation_basket: bool | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -274,6 +297,7 @@ class BasketElement:
     record: Record | None = None
     validation_item: bool | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -283,6 +307,7 @@ class BasketContent:
     basket: Basket = attrs.field(factory=Basket)
     basket_elements: list[BasketElement] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -300,6 +325,7 @@ class Feed:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -309,6 +335,7 @@ class FeedItem:
     item_id: int = 0
     record: Record | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -328,6 +355,7 @@ class FeedEntry:
     feed_url: str | None = None
     url: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -347,6 +375,7 @@ class QuarantineItem:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -356,6 +385,7 @@ class UploadResult:
     entity: str | None = None
     url: str = ""
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
     @property
     def quarantined(self) -> bool:
@@ -390,6 +420,7 @@ class Me:
     collections: list[Collection] = attrs.field(factory=list)
     databoxes: list[Databox] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -410,6 +441,7 @@ class SearchPage:
     records: list[Record] = attrs.field(factory=list)
     stories: list[Story] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -421,6 +453,7 @@ class LightResult:
     collection_id: int | None = None
     version: int | None = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -430,6 +463,7 @@ class Related:
     baskets: list[Basket] = attrs.field(factory=list)
     stories: list[Story] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -440,6 +474,7 @@ class QuarantinePage:
     per_page: int = 0
     quarantine_items: list[QuarantineItem] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -452,6 +487,7 @@ class FeedPage:
     feed: Feed | None = None
     entries: list[FeedEntry] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()
 
 
 @_f
@@ -462,3 +498,4 @@ class Structures:
     aggregable_fields: Any = None
     technical_fields: Any = None
     extra: dict[str, Any] = _extra()
+    problems: tuple[DecodeProblem, ...] = _problems()

@@ -7,7 +7,6 @@ from typing import Any
 from asyncdam.engine.pagination import Paginator
 from asyncdam.engine.request import Response
 from asyncdam.phraseanet import models as m
-from asyncdam.phraseanet.converter import structure_list
 from asyncdam.phraseanet.envelope import payload_dict
 from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import checked, form, opt_int, req_id
@@ -27,7 +26,7 @@ class Quarantine(ResourceGroup):
 
     def _decode(self, response: Response) -> list[m.QuarantineItem]:
         items = payload_dict(response).get("quarantine_items", [])
-        return structure_list(self._absolute(items), m.QuarantineItem, what="quarantine_items")
+        return self._items(items, m.QuarantineItem, "quarantine_items", response)
 
     @checked
     def list(

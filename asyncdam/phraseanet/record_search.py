@@ -9,7 +9,7 @@ from typing import Any, Literal, overload
 from asyncdam.engine.errors import InvalidRequestError
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phraseanet import models as m
-from asyncdam.phraseanet.converter import structure, structure_list
+from asyncdam.phraseanet.converter import structure
 from asyncdam.phraseanet.envelope import payload_dict
 from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import checked, form, id_list, opt_int, str_list
@@ -235,7 +235,7 @@ class RecordSearch(SearchMixin):
 
         def decode(response: Any) -> list[m.LightResult]:
             results = payload_dict(response).get("results", [])
-            return structure_list(results, m.LightResult, what="results")
+            return self._items(results, m.LightResult, "results", response)
 
         return self._search_pages(
             "v2/search/",
@@ -291,7 +291,7 @@ class RecordSearch(SearchMixin):
         def decode(response: Any) -> list[m.Record]:
             results = payload_dict(response).get("results", {})
             items = results.get(key, []) if isinstance(results, dict) else []
-            return structure_list(self._absolute(items), m.Record, what=f"results.{key}")
+            return self._items(items, m.Record, f"results.{key}", response)
 
         strategy = PhraseanetOffsetStrategy(
             name="phraseanet-v3",

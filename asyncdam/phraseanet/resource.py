@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, OnInvalid
 from asyncdam.engine.errors import DecodeError
 from asyncdam.engine.request import Files, Request, Response
 from asyncdam.engine.session import ServiceClient
@@ -23,6 +24,9 @@ Pairs = Sequence[tuple[str, Any]]
 
 class ResourceGroup:
     """Shared plumbing of `pn.records`, `pn.stories`, ...: one `ServiceClient`, one install root."""
+
+    # What listings do with an item they cannot decode (set by `Phraseanet(on_invalid=...)`).
+    _on_invalid: OnInvalid = DEFAULT_ON_INVALID
 
     def __init__(self, client: ServiceClient, root: httpx.URL) -> None:
         self._client = client
@@ -73,7 +77,18 @@ class ResourceGroup:
 
     async def _many(self, request: Request, key: str, cls: type[T]) -> list[T]:
         response = await self._send(request)
-        return structure_list(self._absolute(field(response, key)), cls, what=f"response.{key}")
+        items = self._items(field(response, key), cls, f"response.{key}", response)
+        await items.finish_page(0)
+        return items
+
+    def _items(self, values: Any, cls: type[T], what: str, response: Response) -> DecodedItems[T]:
+        """A list (or id-keyed object) of items, bad ones isolated by the client's policy and
+        reported on its engine (a paginator reports them with the page index)."""
+        items = structure_list(self._absolute(values), cls, what=what, on_invalid=self._on_invalid)
+        engine = self._client.engine
+        return items.bind(
+            stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
+        )
 
     # -- URLs -------------------------------------------------------------------------------
 

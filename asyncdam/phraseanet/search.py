@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from asyncdam.engine.errors import DecodeError, InvalidRequestError
 from asyncdam.engine.pagination import Paginator
 from asyncdam.engine.request import Response
-from asyncdam.phraseanet.converter import structure_list
 from asyncdam.phraseanet.envelope import payload_dict
 from asyncdam.phraseanet.paging import INDEX_WINDOW, PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import form, id_list, opt_bool01, opt_int, opt_str, str_list
@@ -191,6 +190,6 @@ class SearchMixin(ResourceGroup):
                 raise DecodeError(
                     "search reply lacks 'results'", method=response.method, url=response.url
                 )
-            return structure_list(self._absolute(items), cls, what=f"results.{key}")
+            return self._items(items, cls, f"results.{key}", response)
 
         return decode

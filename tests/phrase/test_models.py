@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from asyncdam.phrase import models
-from asyncdam.phrase.converter import converter, parse_datetime
+from asyncdam.phrase.converter import decoder, parse_datetime
 
 from .conftest import load_spec
 
@@ -65,11 +65,11 @@ def test_every_spec_example_structures() -> None:
             continue
         if origin is not None and args and isinstance(value, list):
             cls = args[0]
-            items = [converter.structure(v, cls) for v in value]
+            items = [decoder.structure(v, cls) for v in value]
             assert len(items) == len(value)
             assert all(isinstance(i, cls) for i in items)
         elif isinstance(value, dict):
-            obj = converter.structure(value, ret)
+            obj = decoder.structure(value, ret)
             assert isinstance(obj, ret)
             # nothing the spec documents for this model ends up unread
             known = {f.metadata.get("wire", f.name) for f in type(obj).__attrs_attrs__}
@@ -117,7 +117,7 @@ def test_schema_examples_structure() -> None:
             continue
         for example in (sample, whole):
             if isinstance(example, dict) and example:
-                obj = converter.structure(example, cls)
+                obj = decoder.structure(example, cls)
                 assert isinstance(obj, cls)
                 unread = set(obj.extra) - (set(example) - set(props))
                 assert unread <= SPEC_SELF_CONTRADICTIONS.get(name, set()), f"{name}: {unread}"
@@ -136,7 +136,7 @@ def test_tolerant_of_what_servers_send() -> None:
         "brand_new_field": {"x": 1},
         "tags": [],
     }
-    key = converter.structure(raw, models.TranslationKey)
+    key = decoder.structure(raw, models.TranslationKey)
     assert key.id == "k1"
     assert key.plural is True
     assert key.data_type is None
@@ -147,12 +147,12 @@ def test_tolerant_of_what_servers_send() -> None:
 
 
 def test_numeric_strings_and_php_empty_arrays() -> None:
-    stats = converter.structure(
+    stats = decoder.structure(
         {"keys_total_count": "12", "words_total_count": 3.0}, models.LocaleStatistics
     )
     assert stats.keys_total_count == 12
     assert stats.words_total_count == 3
-    locale = converter.structure({"id": "l1", "statistics": []}, models.LocaleDetails)
+    locale = decoder.structure({"id": "l1", "statistics": []}, models.LocaleDetails)
     assert locale.statistics == models.LocaleStatistics()
 
 

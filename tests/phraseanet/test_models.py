@@ -79,18 +79,23 @@ def test_missing_fields_default_and_story_children() -> None:
     assert story.metadatas["dc:title"] == "T"
 
 
+def test_a_non_object_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError):
+        structure("text", m.Record)
+
+
 @pytest.mark.parametrize(
-    ("value", "cls"),
+    ("value", "cls", "wire"),
     [
-        ({"record_id": "abc"}, m.Record),
-        ("text", m.Record),
-        ({"records": 5}, m.Story),
-        ({"is_activated": "maybe"}, m.Permalink),
+        ({"record_id": "abc"}, m.Record, "record_id"),
+        ({"records": 5}, m.Story, "records"),
+        ({"is_activated": "maybe"}, m.Permalink, "is_activated"),
     ],
 )
-def test_wrong_shapes_are_decode_errors(value: object, cls: type) -> None:
-    with pytest.raises(DecodeError):
-        structure(value, cls)
+def test_unreadable_fields_are_kept_raw_with_a_problem(value: dict, cls: type, wire: str) -> None:
+    obj = structure(value, cls)
+    assert obj.extra == value
+    assert [p.field for p in obj.problems] == [wire]
 
 
 def test_quarantine_upload_result_ids() -> None:

@@ -1,0 +1,134 @@
+"""`Decoder`: one service's rules over the shared core; models, single items and whole pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from asyncdam.decoding.builder import StructureFn, build_structure_fn, field_wire_names
+from asyncdam.decoding.problems import (
+    DEFAULT_ON_INVALID,
+    InvalidItem,
+    ItemRejected,
+    OnInvalid,
+    check_on_invalid,
+)
+from asyncdam.decoding.rules import Rules
+from asyncdam.decoding.stream import DecodedItems
+from asyncdam.engine.errors import DecodeError
+
+__all__ = ["Decoder"]
+
+T = TypeVar("T")
+
+
+class Decoder:
+    """Structures JSON into one service's attrs models; each structure function is built once."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or Rules()
+        self._fns: dict[type[Any], StructureFn] = {}
+        self._building: set[type[Any]] = set()
+        self._identities: dict[type[Any], tuple[tuple[str, str], ...]] = {}
+
+    def structure_fn(self, cls: type[Any]) -> StructureFn:
+        """The compiled structure function of `cls` (dict in, model out; never raises)."""
+        fn = self._fns.get(cls)
+        if fn is not None:
+            return fn
+        if cls in self._building:
+            # A model that contains itself: resolve at call time, once the function exists.
+            return lambda d: self._fns[cls](d)
+        self._building.add(cls)
+        try:
+            fn = build_structure_fn(cls, self.rules, self.structure_fn)
+        finally:
+            self._building.discard(cls)
+        self._fns[cls] = fn
+        return fn
+
+    def structure(self, value: Any, cls: type[T], *, what: str = "") -> T:
+        """One object into a model; PHP's `[]` is the empty object, anything else `DecodeError`."""
+        if type(value) is not dict:
+            if value == []:
+                value = {}
+            else:
+                raise DecodeError(
+                    f"{what or cls.__name__}: expected a JSON object, got {type(value).__name__}"
+                )
+        result: T = self.structure_fn(cls)(value)
+        return result
+
+    def item(self, value: Any, cls: type[T]) -> T:
+        """One standalone item: an object carrying its identity, else `ItemRejected`."""
+        if type(value) is not dict:
+            raise ItemRejected(f"not an object: {type(value).__name__}")
+        result: T = self.structure_fn(cls)(value)
+        for attr, wire in self._identity(cls):
+            if getattr(result, attr) is None or value.get(wire) in (None, "", [], {}):
+                raise ItemRejected(f"{cls.__name__} without its identity field {wire!r}")
+        return result
+
+    def items(
+        self,
+        values: Any,
+        cls: type[T],
+        *,
+        on_invalid: OnInvalid = DEFAULT_ON_INVALID,
+        what: str = "",
+    ) -> DecodedItems[T]:
+        """A list (or id-keyed object) of items; each bad item is isolated per `on_invalid`.
+
+        The result says how many items the server sent (`source_count`) and which were invalid;
+        `await result.finish_page(page)` reports them (and raises under "raise").
+        """
+        check_on_invalid(on_invalid)
+        if type(values) is dict:
+            values = list(values.values())
+        elif type(values) is not list:
+            raise DecodeError(
+                f"expected a list of {what or cls.__name__}, got {type(values).__name__}"
+            )
+        out: DecodedItems[T] = DecodedItems(on_invalid=on_invalid, source_count=len(values))
+        fn = self.structure_fn(cls)
+        identity = self._identity(cls)
+        append = out.append
+        for index, value in enumerate(values):
+            if type(value) is dict:
+                model = fn(value)
+                for attr, wire in identity:
+                    if getattr(model, attr) is None or value.get(wire) in (None, "", [], {}):
+                        break
+                else:
+                    append(model)
+                    continue
+                reason = f"{cls.__name__} without its identity field {wire!r}"
+            else:
+                reason = f"not an object: {type(value).__name__}"
+            out.invalid.append(InvalidItem(index, reason, value))
+            if on_invalid == "raw":
+                append(value)
+        return out
+
+    def _identity(self, cls: type[Any]) -> tuple[tuple[str, str], ...]:
+        found = self._identities.get(cls)
+        if found is None:
+            wires = field_wire_names(cls) if attrs.has(cls) else {}
+            found = tuple((attr, wires.get(attr, attr)) for attr in self.rules.identity(cls))
+            self._identities[cls] = found
+        return found
+
+
+def identity_by_field(*candidates: str) -> Callable[[type[Any]], tuple[str, ...]]:
+    """An identity rule: the first of `candidates` the class declares (none: no identity)."""
+
+    def identity(cls: type[Any]) -> tuple[str, ...]:
+        names = {f.name for f in attrs.fields(cls)} if attrs.has(cls) else set()
+        for name in candidates:
+            if name in names:
+                return (name,)
+        return ()
+
+    return identity

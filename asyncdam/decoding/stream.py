@@ -1,0 +1,81 @@
+"""A decoded page: its items, how many the server sent, and the invalid ones to report."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from asyncdam.decoding.problems import InvalidItem, InvalidItemError, OnInvalid
+from asyncdam.engine.events import EngineStats, Event, Hooks
+from asyncdam.engine.redact import redact_url
+
+__all__ = ["DecodedItems"]
+
+T = TypeVar("T")
+logger = logging.getLogger("asyncdam")
+
+
+class DecodedItems(list[T]):
+    """The items of one page (a plain list to its readers) plus what decoding isolated.
+
+    `source_count` is the number of items the server sent, so a paginator never mistakes a page
+    with skipped items for a short last page. Invalid items are reported once, with the page
+    index, by `finish_page` (the paginator calls it; direct callers do too).
+    """
+
+    def __init__(self, *, on_invalid: OnInvalid, source_count: int) -> None:
+        super().__init__()
+        self.on_invalid: OnInvalid = on_invalid
+        self.source_count = source_count
+        self.invalid: list[InvalidItem] = []
+        self._stats: EngineStats | None = None
+        self._hooks: Hooks | None = None
+        self._method = ""
+        self._url = ""
+
+    def bind(
+        self, *, stats: EngineStats | None, hooks: Hooks | None, method: str = "", url: str = ""
+    ) -> DecodedItems[T]:
+        """Say where to count and report invalid items (the engine's stats and hooks)."""
+        self._stats = stats
+        self._hooks = hooks
+        self._method = method
+        self._url = redact_url(url) if url else ""
+        return self
+
+    async def finish_page(self, page: int) -> None:
+        """Count, log and emit `invalid_item` for each invalid item; raise under "raise"."""
+        if not self.invalid:
+            return
+        for bad in self.invalid:
+            if self._stats is not None:
+                self._stats.invalid_items += 1
+            logger.warning(
+                "asyncdam: invalid item (page %d, item %d, policy %s): %s",
+                page,
+                bad.index,
+                self.on_invalid,
+                bad.reason,
+            )
+            if self._hooks is not None:
+                detail: dict[str, Any] = {
+                    "page": page,
+                    "index": bad.index,
+                    "reason": bad.reason,
+                    "policy": self.on_invalid,
+                }
+                await self._hooks.emit(
+                    Event(
+                        "invalid_item",
+                        self._method,
+                        self._url,
+                        reason=bad.reason,
+                        detail=detail,
+                    )
+                )
+        if self.on_invalid == "raise":
+            first = self.invalid[0]
+            raise InvalidItemError(
+                first.reason, page=page, index=first.index, method=self._method, url=self._url
+            )
+        self.invalid = []  # reported once, even if a caller finishes the page twice
