@@ -16,7 +16,7 @@ from asyncdam.emulator.config import EmulatorConfig
 from asyncdam.emulator.registry import base_path, create_app
 from asyncdam.emulator.runner import EmulatorServer
 from asyncdam.engine.dialect import BaseDialect, check_base_url
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 from asyncdam.engine.types import Rate
 
 USER_AGENT = f"asyncdam-bench/{__version__} (asyncdam benchmarks)"

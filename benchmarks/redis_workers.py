@@ -34,12 +34,13 @@ from asyncdam.emulator.registry import base_path, create_app
 from asyncdam.emulator.runner import EmulatorServer
 from asyncdam.engine.dialect import BaseDialect, check_base_url
 from asyncdam.engine.errors import AsyncDamError
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 from asyncdam.engine.request import Request
 from asyncdam.engine.session import Engine
 from benchmarks._common import write_result
 
 TOKEN = "bench-token"
+KEY_SECRET = "benchmark-shared-key-secret"
 
 
 def dialect(base_url: str) -> BaseDialect:
@@ -61,7 +62,8 @@ async def _work(base_url: str, redis_url: str | None, prefix: str, n: int) -> di
     if redis_url is not None:
         from asyncdam.engine.redis import RedisBackend
 
-        backend = RedisBackend(redis_url, key_prefix=prefix)
+        # Every worker process names the keys with the same secret, as a deployment would.
+        backend = RedisBackend(redis_url, key_prefix=prefix, key_secret=KEY_SECRET)
     served = 0
     errors: dict[str, int] = {}
     async with Engine(backend=backend, cache=False) as engine:

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 
 __all__ = [
     "CredentialError",

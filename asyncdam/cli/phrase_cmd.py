@@ -13,6 +13,7 @@ from asyncdam.cli.export import ExportArgs, ExportJob, export_options, run_expor
 from asyncdam.cli.jobs import resume_paginator
 from asyncdam.cli.output import Reporter, guarded, show_plan
 from asyncdam.engine.cache_storage import SQLiteCache
+from asyncdam.engine.keys import key_secret_is_shared, using_key_secret
 from asyncdam.engine.session import Engine
 
 __all__ = ["phrase"]
@@ -107,14 +108,19 @@ def pull(
 
         async def main() -> None:
             cache = SQLiteCache(dest / ".asyncdam-cache.sqlite")
-            async with Engine(cache=cache) as engine, _client(creds, engine) as client:
-                results = await client.pull(
-                    project_id,
-                    dest,
-                    file_format=file_format,
-                    locales=list(locales) or None,
-                    branch=branch,
-                )
+            # Stored ETags match again only under the same key secret: the file keeps one.
+            secret = None
+            if not key_secret_is_shared():
+                secret = await anyio.to_thread.run_sync(cache.stored_key_secret)
+            with using_key_secret(secret):
+                async with Engine(cache=cache) as engine, _client(creds, engine) as client:
+                    results = await client.pull(
+                        project_id,
+                        dest,
+                        file_format=file_format,
+                        locales=list(locales) or None,
+                        branch=branch,
+                    )
             changed = sum(1 for r in results if r.changed)
             for r in results:
                 mark = "updated" if r.changed else "unchanged"

@@ -18,6 +18,7 @@ import httpx
 
 from asyncdam.engine.cache_storage import CorruptEntryError, MemoryCache, SQLiteCache
 from asyncdam.engine.protocols import CacheEntry, CacheStorage
+from asyncdam.engine.redact import is_secret_header
 from asyncdam.engine.request import Response
 
 __all__ = [
@@ -58,9 +59,6 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# Response headers that may carry a credential (OpenAsset's X-SessionKey, cookies): never written
-# to a storage, because a SQLite file or a Redis server must hold no secret.
-_SECRET_MARKERS = ("cookie", "session", "token", "secret", "password", "auth")
 # These describe the 304's own (empty) body, not the stored representation.
 _KEEP_STORED = _HOP_BY_HOP | {"content-length", "content-encoding", "content-type", "content-range"}
 
@@ -150,7 +148,8 @@ def storable_headers(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
     return tuple(
         (name, value)
         for name, value in _as_headers(headers).multi_items()
-        if name not in _HOP_BY_HOP and not any(m in name for m in _SECRET_MARKERS)
+        # A SQLite file or a Redis server must hold no secret (X-SessionKey, cookies, tokens).
+        if name not in _HOP_BY_HOP and not is_secret_header(name)
     )
 
 

@@ -2,7 +2,8 @@
 
 Both implement `asyncdam.engine.protocols.CacheStorage` and work on asyncio and trio. Keys are
 already hashes (see `asyncdam.engine.cache.cache_key`) and entries hold no credential headers, so
-neither storage ever holds a secret.
+neither storage ever holds a secret. The SQLite file (and its -wal/-shm) is created 0600: it holds
+every tenant's response bodies.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from asyncdam.engine.keys import new_key_secret
 from asyncdam.engine.protocols import CacheEntry
 
 __all__ = ["CorruptEntryError", "MemoryCache", "SQLiteCache", "decode_entry", "encode_headers"]
@@ -158,6 +160,24 @@ _SCHEMA = (
     "CREATE INDEX entries_accessed ON entries (accessed)",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
+_META = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _make_private(path: Path, *, create: bool) -> None:
+    """Owner-only access: create `path` 0600 (with `create`), tighten an existing one we own."""
+    flags = os.O_WRONLY | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError:
+        return  # absent side file, or not ours to change: sqlite reports real problems itself
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except (OSError, AttributeError):  # no fchmod on Windows, where modes mean little
+        pass
+    finally:
+        os.close(fd)
 
 
 class SQLiteCache:
@@ -240,8 +260,28 @@ class SQLiteCache:
                 self._conn = self._open()
         return self._conn
 
+    def stored_key_secret(self) -> str:
+        """A random secret kept in this file (made on first call), for `set_key_secret()`.
+
+        Cache keys contain a keyed tag of the credential; a cache that outlives the process only
+        hits again when the next process uses the same key secret. Without a configured one
+        (`ASYNCDAM_KEY_SECRET`), call `set_key_secret(cache.stored_key_secret())` before
+        creating clients, as `asyncdam phrase pull` does.
+        """
+        with self._lock:
+            conn = self._connection()
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_secret', ?)",
+                (new_key_secret(),),
+            )
+            return str(_scalar(conn, "SELECT value FROM meta WHERE name = 'key_secret'"))
+
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 before sqlite opens it: sqlite gives -wal/-shm the database file's mode.
+        _make_private(self.path, create=True)
+        for suffix in _SIDE_FILES:
+            _make_private(self.path.with_name(self.path.name + suffix), create=False)
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) where several statements
         # must agree, which also keeps a concurrent process from interleaving.
         conn = sqlite3.connect(
@@ -260,6 +300,7 @@ class SQLiteCache:
                     conn.execute("DROP TABLE IF EXISTS entries")
                     for statement in _SCHEMA:
                         conn.execute(statement)
+                conn.execute(_META)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -284,7 +325,7 @@ class SQLiteCache:
             "asyncdam cache %s is not a SQLite database; moved to %s", self.path, target
         )
         self.path.rename(target)
-        for suffix in ("-wal", "-shm", "-journal"):
+        for suffix in _SIDE_FILES:
             side = self.path.with_name(self.path.name + suffix)
             if side.exists():
                 side.rename(target.with_name(target.name + suffix))

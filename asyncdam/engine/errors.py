@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from asyncdam.engine.redact import redact_url
+from asyncdam.engine.redact import redact_url, safe_headers
 
 
 class AsyncDamError(Exception):
@@ -91,7 +91,8 @@ class APIStatusError(AsyncDamError):
         self.method = method
         self.url = redact_url(url)
         self.body = body
-        self.headers = dict(headers or {})
+        # Filtered like cache entries: whatever serialises an exception must ship no credential.
+        self.headers = safe_headers(headers or {})
         self.attempts = attempts
         self.message = message
         super().__init__(message)

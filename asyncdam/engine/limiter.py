@@ -94,9 +94,10 @@ class LocalLimiter:
         state = self._scopes.get(scope)
         if state is None:
             state = self._scopes[scope] = _Scope(initial_rate, concurrency)
-        elif state.concurrency != concurrency:
+        elif concurrency < state.concurrency:
+            # Clients sharing a scope (one credential) share the smallest cap any of them asked
+            # for: a client asking for more never lifts another's limit.
             state.concurrency = concurrency
-            state.wake_head()
         started = self.clock.monotonic()
         waiter = _Waiter()
         state.queue.append(waiter)

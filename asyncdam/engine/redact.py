@@ -1,9 +1,10 @@
-"""Keep secrets out of messages: URLs lose credentials; secrets become short hashes."""
+"""Keep secrets out of messages, exceptions and storages: URLs lose credentials; headers that may
+carry one are dropped (short keyed tags for secrets live in `asyncdam.engine.keys`)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that carry credentials (Phraseanet's oauth_token above all).
@@ -29,10 +30,31 @@ _SECRET_QUERY = re.compile(
 )
 
 
-def short_hash(secret: str | bytes) -> str:
-    """A short, stable, non-reversible tag for a secret, safe to log and to key caches with."""
-    data = secret.encode() if isinstance(secret, str) else secret
-    return hashlib.sha256(data).hexdigest()[:12]
+# Header names that may carry a credential (OpenAsset's X-SessionKey, Set-Cookie, Authorization,
+# tokens): dropped from cache entries and from exceptions alike.
+SECRET_HEADER_MARKERS = (
+    "cookie",
+    "session",
+    "token",
+    "secret",
+    "password",
+    "auth",
+    "api-key",
+    "apikey",
+    "credential",
+)
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header of this name may carry a credential (never stored, never kept)."""
+    lowered = name.lower()
+    return any(marker in lowered for marker in SECRET_HEADER_MARKERS)
+
+
+def safe_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers minus those that may carry a credential (see `is_secret_header`)."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {name: value for name, value in items if not is_secret_header(name)}
 
 
 def redact_url(url: str) -> str:

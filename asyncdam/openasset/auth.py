@@ -14,7 +14,7 @@ import anyio
 import httpx
 
 from asyncdam.engine.errors import ConfigurationError
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 
 SESSION_HEADER = "X-SessionKey"
 

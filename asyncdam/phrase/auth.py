@@ -12,7 +12,7 @@ from collections.abc import Generator
 import httpx
 
 from asyncdam.engine.errors import ConfigurationError
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 from asyncdam.engine.request import check_header_value
 
 __all__ = ["PhraseAuth", "make_auth"]

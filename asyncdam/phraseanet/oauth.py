@@ -17,7 +17,7 @@ import attrs
 import httpx
 
 from asyncdam.engine.errors import ConfigurationError, DecodeError, InvalidRequestError
-from asyncdam.engine.redact import short_hash
+from asyncdam.engine.keys import short_hash
 from asyncdam.engine.request import Request, Response, check_header_value
 from asyncdam.engine.session import Engine
 from asyncdam.phraseanet.dialect import TokenEndpointDialect, install_root, oauth_error, user_agent

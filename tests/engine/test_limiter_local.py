@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import anyio.lowlevel
 import pytest
@@ -250,18 +252,33 @@ def test_throttle_wait_is_reported(run_async: RunAsync, fake_clock: FakeClock) -
     run_async(main)
 
 
-def test_scopes_are_independent_and_latest_concurrency_wins(
+def test_scopes_are_independent_and_the_smallest_concurrency_wins(
     run_async: RunAsync, fake_clock: FakeClock
 ) -> None:
     async def main() -> None:
         limiter = LocalLimiter(clock=fake_clock)
-        a = await limiter.acquire("a", concurrency=1, initial_rate=None)
+        a = await limiter.acquire("a", concurrency=2, initial_rate=None)
         b = await limiter.acquire("b", concurrency=1, initial_rate=None)
-        # Raising the cap of "a" lets a second request in at once.
-        a2 = await limiter.acquire("a", concurrency=2, initial_rate=None)
-        assert limiter.snapshot("a")["in_flight"] == 2
-        assert limiter.snapshot("b")["in_flight"] == 1
-        for permit in (a, b, a2):
+        got: list[Any] = []
+
+        async def take(cap: int) -> None:
+            got.append(await limiter.acquire("a", concurrency=cap, initial_rate=None))
+
+        async with anyio.create_task_group() as tg:
+            # A client asking for 1 lowers the cap of "a": its request waits for the slot...
+            tg.start_soon(take, 1)
+            await anyio.wait_all_tasks_blocked()
+            # ...and one asking for 50 afterwards does not lift it again.
+            tg.start_soon(take, 50)
+            await anyio.wait_all_tasks_blocked()
+            assert got == [] and limiter.snapshot("a")["concurrency"] == 1
+            assert limiter.snapshot("b")["in_flight"] == 1
+            await a.release()
+            await anyio.wait_all_tasks_blocked()
+            assert len(got) == 1 and limiter.snapshot("a")["in_flight"] == 1
+            await got[0].release()
+        assert len(got) == 2 and limiter.snapshot("a")["concurrency"] == 1
+        for permit in (b, got[1]):
             await permit.release()
         assert limiter.snapshot("unknown")["in_flight"] == 0
 

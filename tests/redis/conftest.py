@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from redis_proc import REDIS_SERVER, RedisServer
 
+from asyncdam.engine.keys import KEY_SECRET_ENV
+
 
 def _server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     if REDIS_SERVER is None:
@@ -40,3 +42,11 @@ def own_redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis
 def key_prefix() -> str:
     """A fresh key prefix, so tests sharing a server never see each other's keys."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def shared_key_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The key secret every worker shares (RedisBackend refuses to run without one)."""
+    secret = "redis-tests-shared-key-secret"
+    monkeypatch.setenv(KEY_SECRET_ENV, secret)  # worker subprocesses inherit it
+    return secret

@@ -29,6 +29,7 @@ from asyncdam.emulator.phraseanet import create_app
 from asyncdam.emulator.runner import EmulatorServer
 from asyncdam.emulator.transport import emulator_transport
 from asyncdam.engine.events import Event, Hooks
+from asyncdam.engine.keys import KEY_SECRET_ENV
 from asyncdam.engine.redis import RedisBackend
 from asyncdam.engine.session import Engine
 from asyncdam.phraseanet import Phraseanet
@@ -88,9 +89,11 @@ class Redis:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[Redis]:
+def redis_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Redis]:
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed")
+    # The key secret every worker shares (RedisBackend refuses to run without one).
+    monkeypatch.setenv(KEY_SECRET_ENV, "reliability-shared-key-secret")
     server = Redis(tmp_path)
     server.start()
     try:

@@ -15,6 +15,7 @@ from redis.backoff import ExponentialBackoff
 
 from asyncdam.engine.cache_storage import MemoryCache
 from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.keys import KEY_SECRET_ENV, key_secret_is_shared, set_key_secret
 from asyncdam.engine.limiter import LocalLimiter
 from asyncdam.engine.protocols import CacheEntry, CacheStorage, LimiterBackend, Permit
 from asyncdam.engine.redis.cache import RedisCache
@@ -139,6 +140,8 @@ class RedisBackend:
     `lease_seconds` bounds how long a dead worker's slot stays taken; `on_failure` says what a
     connection failure does: "fail" raises `BackendUnavailable`, "local" degrades to in-process
     limiting and an in-memory cache, with one warning on the `asyncdam` logger per outage.
+    Key names carry keyed tags of credentials, so every worker needs the same key secret:
+    `key_secret=` (applied process-wide with `set_key_secret`) or `$ASYNCDAM_KEY_SECRET`.
     """
 
     def __init__(
@@ -151,12 +154,24 @@ class RedisBackend:
         cache_ttl_seconds: float = 7 * 86400,
         max_entry_bytes: int = 1024 * 1024,
         connect_timeout: float = 2.0,
+        key_secret: str | bytes | None = None,
     ) -> None:
-        """Connect lazily to `url`; every worker sharing a quota must use the same `key_prefix`."""
+        """Connect lazily to `url`; every worker sharing a quota must use the same `key_prefix`
+        and key secret (create the backend before the clients: their tags use the secret)."""
         if on_failure not in ("fail", "local"):
             raise ConfigurationError("on_failure must be 'fail' or 'local'")
         if lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
+        if key_secret is not None:
+            set_key_secret(key_secret)
+        elif not key_secret_is_shared():
+            # A per-process random secret would give each worker its own key names: no worker
+            # would see another's quota or slots, silently.
+            raise ConfigurationError(
+                f"RedisBackend needs a key secret shared by every worker: pass key_secret=... or "
+                f"set ${KEY_SECRET_ENV} (e.g. to the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
         self.on_failure = on_failure
         # No read timeout: blocking waits (BLPOP) carry their own; connects fail fast.
         # After a Redis restart every pooled socket is stale; its first command fails with a

@@ -195,6 +195,7 @@ class RedisLimiter:
             )
         }
         self._gates: dict[str, asyncio.Lock] = {}
+        self._caps: dict[str, int] = {}
         self._closed = False
 
     def keys(self, scope: str) -> list[str]:
@@ -237,6 +238,8 @@ class RedisLimiter:
             raise ValueError("concurrency must be at least 1")
         if self._closed:
             raise anyio.ClosedResourceError
+        # The smallest cap any client of this process asked for in the scope (as LocalLimiter).
+        concurrency = self._caps[scope] = min(concurrency, self._caps.get(scope, concurrency))
         waiter = uuid.uuid4().hex
         permit_id = uuid.uuid4().hex
         args = [
