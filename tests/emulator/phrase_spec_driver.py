@@ -47,6 +47,7 @@ EXTRA_INPUT: dict[str, dict[str, Any]] = {
     "locale/download": {"params": {"file_format": "yml"}},
     "icu/skeleton": {"json": {"content": "{n, plural, one {# file} other {# files}}"}},
     "translation/create": {"json": {"locale_id": "@locale", "key_id": "@key", "content": "Hi"}},
+    "job/keys/create": {"json": {"translation_key_ids": ["@key"]}},
 }
 
 
@@ -182,6 +183,8 @@ class SpecDriver:
             for name, value in values.items():
                 if isinstance(value, str) and value.startswith("@"):
                     value = await self.related_id(value[1:])
+                elif isinstance(value, list):
+                    value = [await self.related_id(v[1:]) for v in value]
                 out.setdefault(part, {})[name] = value
 
     async def value(self, name: str, schema: dict[str, Any]) -> Any:

@@ -162,3 +162,35 @@ async def test_spec_routes_share_the_gate_cache_and_quota() -> None:
         while (resp := await c.get(url)).status_code != 429:
             pass
         assert resp.headers["x-rate-limit-remaining"] == "0"
+
+
+async def test_job_lock_keys_and_account_jobs_change_the_built_jobs() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        account = (await c.get("/accounts")).json()[0]["id"]
+        job = (await c.get(f"/projects/{pid}/jobs")).json()[0]["id"]
+        key = (await c.get(f"/projects/{pid}/keys")).json()[-1]["id"]
+        base = f"/projects/{pid}/jobs/{job}"
+        assert (await c.post(f"{base}/lock")).json()["locked"] is True
+        assert (await c.get(base)).json()["locked"] is True
+        assert (await c.post(f"{base}/unlock")).json()["locked"] is False
+        added = await c.post(f"{base}/keys", json={"translation_key_ids": [key]})
+        assert key in [k["id"] for k in added.json()["keys"]]
+        removed = await c.request("DELETE", f"{base}/keys", json={"translation_key_ids": [key]})
+        assert removed.status_code == 204
+        assert key not in [k["id"] for k in (await c.get(base)).json()["keys"]]
+        blank = await c.post(f"{base}/keys", json={})
+        assert blank.status_code == 422
+        by_account = (await c.get(f"/accounts/{account}/jobs", params={"per_page": 100})).json()
+        assert job in [j["id"] for j in by_account]
+
+
+async def test_syncing_a_merged_branch_is_a_422_without_a_body() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        url = f"/projects/{pid}/branches/feature-x"
+        assert (await c.patch(f"{url}/merge", json={})).status_code == 200
+        resp = await c.patch(f"{url}/sync", json={})
+        assert resp.status_code == 422 and resp.content == b""

@@ -34,6 +34,7 @@ KNOWN_SPEC_DEFECTS: dict[str, str] = {
     "locale/download": "file_format required, not marked (fact sheet section 10)",
     "icu/skeleton": "exactly one of content/id (a oneOf the walk does not fill)",
     "translation/create": "locale_id, key_id and content required, not marked",
+    "job/keys/create": "translation_key_ids required, not marked (job/keys/delete marks it)",
 }
 SCHEMA_OF_EACH_ITEM = {"search/in_account"}
 
@@ -55,8 +56,8 @@ def _response_schema(op: dict[str, Any], status: int) -> dict[str, Any] | None:
     return None
 
 
-# A job completes or reopens only once started.
-FIRST = ("job/start",)
+# A job completes or reopens only once started; a branch syncs only before it is merged.
+FIRST = ("job/start", "branch/sync")
 
 
 def _ordered() -> list[tuple[str, str, str]]:

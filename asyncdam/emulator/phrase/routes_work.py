@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from asyncdam.emulator.phrase import views
 from asyncdam.emulator.phrase.formats import ENCODINGS, FORMAT_NAMES, parse
 from asyncdam.emulator.phrase.jobs_async import advance_branch, settle_uploads
-from asyncdam.emulator.phrase.router import RouteSpec
+from asyncdam.emulator.phrase.router import Handler, RouteSpec
 from asyncdam.emulator.phrase.store import Branch, Job, ProjectData, Upload
 from asyncdam.emulator.phrase.web import (
     ApiError,
@@ -146,6 +146,9 @@ def sync_branch(ctx: Ctx) -> Reply:
     """PATCH /projects/{project_id}/branches/{name}/sync: take keys added on the base."""
     br = _branch(ctx)
     ctx.json()
+    if br.state in ("merged", "merging_branch"):
+        # The service's one 422 without a body (fact sheet section 7).
+        raise ApiError(Reply(status=422, body=b""))
     proj = ctx.project
     assert proj is not None
     base = proj.data.clone_content()
@@ -315,6 +318,61 @@ def reopen_job(ctx: Ctx) -> Reply:
     return _transition(ctx, ("completed",), "in_progress")
 
 
+def _set_lock(locked: bool) -> Handler:
+    def handle(ctx: Ctx) -> Reply:
+        data = project_data(ctx, ctx.params["project_id"])
+        job = _job(data, ctx.params["id"])
+        ctx.json()
+        job.locked, job.updated = locked, ctx.now
+        wrote(ctx)
+        return _job_reply(ctx, data, job)
+
+    handle.__doc__ = f"POST /projects/{{project_id}}/jobs/{{id}}/{'lock' if locked else 'unlock'}."
+    return handle
+
+
+def _job_key_ids(ctx: Ctx, data: ProjectData) -> list[str]:
+    key_ids = str_list(ctx.json(), "translation_key_ids", "Job")
+    if not key_ids:
+        raise invalid("Job", "translation_key_ids", "can't be blank")
+    if any(k not in data.keys for k in key_ids):
+        raise invalid("Job", "translation_key_ids", "is invalid")
+    return key_ids
+
+
+def add_job_keys(ctx: Ctx) -> Reply:
+    """POST /projects/{project_id}/jobs/{id}/keys: add keys to a job (200 with the job)."""
+    data = project_data(ctx, ctx.params["project_id"])
+    job = _job(data, ctx.params["id"])
+    job.key_ids += [k for k in _job_key_ids(ctx, data) if k not in job.key_ids]
+    job.updated = ctx.now
+    wrote(ctx)
+    return _job_reply(ctx, data, job)
+
+
+def remove_job_keys(ctx: Ctx) -> Reply:
+    """DELETE /projects/{project_id}/jobs/{id}/keys (JSON body): 204."""
+    data = project_data(ctx, ctx.params["project_id"])
+    job = _job(data, ctx.params["id"])
+    gone = set(_job_key_ids(ctx, data))
+    job.key_ids = [k for k in job.key_ids if k not in gone]
+    job.updated = ctx.now
+    wrote(ctx)
+    return Reply(status=204)
+
+
+def jobs_by_account(ctx: Ctx) -> Reply:
+    """GET /accounts/{account_id}/jobs: the jobs of every project of the account."""
+    if ctx.params["account_id"] not in ctx.store.accounts:
+        raise not_found()
+    projects = [p for p in ctx.store.projects.values() if p.account_id == ctx.params["account_id"]]
+    rows = [(proj, job) for proj in projects for job in proj.data.jobs.values()]
+    state = ctx.q("state")
+    if state:
+        rows = [(proj, job) for proj, job in rows if job.state == state]
+    return paginate(ctx, rows, lambda row: views.job(row[0], row[1]))
+
+
 def delete_job(ctx: Ctx) -> Reply:
     """DELETE /projects/{project_id}/jobs/{id}."""
     data = project_data(ctx, ctx.params["project_id"])
@@ -417,6 +475,11 @@ ROUTES: list[RouteSpec] = [
     ("POST", "/projects/{project_id}/jobs/{id}/start", start_job),
     ("POST", "/projects/{project_id}/jobs/{id}/complete", complete_job),
     ("POST", "/projects/{project_id}/jobs/{id}/reopen", reopen_job),
+    ("POST", "/projects/{project_id}/jobs/{id}/lock", _set_lock(True)),
+    ("POST", "/projects/{project_id}/jobs/{id}/unlock", _set_lock(False)),
+    ("POST", "/projects/{project_id}/jobs/{id}/keys", add_job_keys),
+    ("DELETE", "/projects/{project_id}/jobs/{id}/keys", remove_job_keys),
+    ("GET", "/accounts/{account_id}/jobs", jobs_by_account),
     ("GET", "/projects/{project_id}/uploads", list_uploads),
     ("POST", "/projects/{project_id}/uploads", create_upload),
     ("GET", "/projects/{project_id}/uploads/{id}", show_upload),

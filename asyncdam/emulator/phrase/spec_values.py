@@ -42,11 +42,11 @@ def render(schemas: Schemas, schema: Any, value: Any, seed: Seed, path: str = ""
     """The value for `schema` at `path`, taken from `value` when it fits, else made up."""
     node = schemas.resolve(schema)
     name = path.rsplit(".", 1)[-1]
-    if value is None and node.get("nullable") and path and name in seed.known:
-        value = seed.known[name]
+    if value is None and path:
+        value = seed.known.get(name)
+        if value is None and node.get("nullable"):
+            return None
     kind = node.get("type") or ("object" if "properties" in node else "")
-    if value is None and node.get("nullable") and path:
-        return None
     if kind == "object":
         return _object(schemas, node, value, seed, path)
     if kind == "array":
@@ -61,10 +61,8 @@ def render(schemas: Schemas, schema: Any, value: Any, seed: Seed, path: str = ""
 
 def _object(schemas: Schemas, node: dict[str, Any], value: Any, seed: Seed, path: str) -> Any:
     props: dict[str, Any] = node.get("properties", {})
-    name = path.rsplit(".", 1)[-1]
     if not isinstance(value, dict):
-        value = seed.known.get(name) if path else None
-        value = value if isinstance(value, dict) else {}
+        value = {}
     if not props:
         extra = node.get("additionalProperties")
         if isinstance(extra, dict):
@@ -108,8 +106,7 @@ def _made_string(node: dict[str, Any], name: str, seed: Seed, path: str) -> str:
     if name == "id" and "." not in path:
         return seed.key
     if name == "id" or name.endswith("_id"):
-        known = seed.known.get(name)
-        return known if isinstance(known, str) else derived_id(seed.key, path)
+        return derived_id(seed.key, path)
     if "url" in name or fmt in ("uri", "url"):
         return f"https://emulator.invalid/{seed.resource.lower()}/{seed.key}"
     if "email" in name:
