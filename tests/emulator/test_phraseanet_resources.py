@@ -54,7 +54,8 @@ async def test_databoxes_collections_structures(client: httpx.AsyncClient) -> No
     assert set(dbs["1"]["labels"]) == {"en", "de", "fr", "nl"}
     colls = resp(await client.get("/api/v1/databoxes/1/collections/"))["collections"]
     assert set(colls) == {"1", "2", "3"}
-    assert colls["2"]["collection_id"] == 2 and colls["2"]["order_managers"] == []
+    assert colls["2"]["collection_id"] == 2 and colls["3"]["order_managers"] == []
+    assert [u["login"] for u in colls["2"]["order_managers"]] == ["emulator"]
     fields = resp(await client.get("/api/v1/databoxes/1/metadatas/"))["document_metadatas"]
     assert fields["2"]["multivalue"] is True
     status = resp(await client.get("/api/v1/databoxes/1/status/"))["status"]

@@ -7,6 +7,8 @@ Routes live at `/api/v1/...`, `/api/v2/...`, `/api/v3/...`, OAuth at `/api/oauth
   `EMULATOR_CODE_CLIENT_ID` ("asyncdam-code-only", password grant off), both with secret
   `EMULATOR_CLIENT_SECRET` and redirect URI `EMULATOR_REDIRECT_URI`;
 - user `EMULATOR_USERNAME` ("emulator") with password `EMULATOR_PASSWORD`;
+- administrator `EMULATOR_ADMIN_USERNAME` ("admin") with password `EMULATOR_ADMIN_PASSWORD` and
+  developer token `EMULATOR_ADMIN_TOKEN`: the caller the admin (monitor, accounts) routes serve;
 - `EmulatorConfig.token` is an always-valid developer token.
 
 Switches on `app.state`: `header_only` (token only from the Authorization header),
@@ -17,6 +19,9 @@ optional quota). Counters: `app.state.stats` (requests by route, replies by stat
 
 from asyncdam.emulator.phraseanet.app import create_app
 from asyncdam.emulator.phraseanet.auth import (
+    EMULATOR_ADMIN_PASSWORD,
+    EMULATOR_ADMIN_TOKEN,
+    EMULATOR_ADMIN_USERNAME,
     EMULATOR_CLIENT_ID,
     EMULATOR_CLIENT_SECRET,
     EMULATOR_CODE_CLIENT_ID,
@@ -29,6 +34,9 @@ BASE_PATH = ""
 
 __all__ = [
     "BASE_PATH",
+    "EMULATOR_ADMIN_PASSWORD",
+    "EMULATOR_ADMIN_TOKEN",
+    "EMULATOR_ADMIN_USERNAME",
     "EMULATOR_CLIENT_ID",
     "EMULATOR_CLIENT_SECRET",
     "EMULATOR_CODE_CLIENT_ID",

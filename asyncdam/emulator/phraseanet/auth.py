@@ -5,7 +5,9 @@ Seeded credentials (safe to publish: they only open the local emulator):
 - client `EMULATOR_CLIENT_ID` / `EMULATOR_CLIENT_SECRET`, password grant enabled, redirect URI
   `EMULATOR_REDIRECT_URI`;
 - client `EMULATOR_CODE_CLIENT_ID` (same secret), password grant disabled;
-- user `EMULATOR_USERNAME` / `EMULATOR_PASSWORD`.
+- user `EMULATOR_USERNAME` / `EMULATOR_PASSWORD`;
+- administrator `EMULATOR_ADMIN_USERNAME` / `EMULATOR_ADMIN_PASSWORD`, developer token
+  `EMULATOR_ADMIN_TOKEN`: the only caller the admin routes (monitor, accounts) serve.
 
 `EmulatorConfig.token` is a developer token that is always valid; grant tokens are valid too.
 """
@@ -33,6 +35,9 @@ EMULATOR_CLIENT_SECRET = "emulator-client-secret"  # noqa: S105 - a published lo
 EMULATOR_REDIRECT_URI = "http://127.0.0.1/callback"
 EMULATOR_USERNAME = "emulator"
 EMULATOR_PASSWORD = "emulator-password"  # noqa: S105 - a published local fixture
+EMULATOR_ADMIN_USERNAME = "admin"
+EMULATOR_ADMIN_PASSWORD = "emulator-admin-password"  # noqa: S105 - a published local fixture
+EMULATOR_ADMIN_TOKEN = "asyncdam-emulator-admin-token"  # noqa: S105 - a published local fixture
 CODE_LIFETIME_S = 30.0
 _CLIENT_ID_RE = re.compile(r"^[a-z0-9\-_]{3,32}$", re.IGNORECASE)
 
@@ -56,6 +61,7 @@ class TokenRegistry:
     tokens: set[str] = field(default_factory=set)
     codes: dict[str, tuple[str, str, float]] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
+    admin_tokens: set[str] = field(default_factory=lambda: {EMULATOR_ADMIN_TOKEN})
 
     def valid(self, token: str) -> bool:
         """Whether a presented token opens the API (compared in constant time)."""
@@ -63,12 +69,16 @@ class TokenRegistry:
             return False
         if hmac.compare_digest(token.encode(), self.developer_token.encode()):
             return True
-        return token in self.tokens
+        return token in self.tokens or token in self.admin_tokens
 
-    def issue(self) -> str:
-        """A new 32-hex-digit grant token."""
+    def is_admin(self, token: str) -> bool:
+        """Whether a (valid) token belongs to the administrator."""
+        return token in self.admin_tokens and token not in self.revoked
+
+    def issue(self, admin: bool = False) -> str:
+        """A new 32-hex-digit grant token (the administrator's when `admin`)."""
         token = secrets.token_hex(16)
-        self.tokens.add(token)
+        (self.admin_tokens if admin else self.tokens).add(token)
         return token
 
 
@@ -162,9 +172,13 @@ async def token_endpoint(
             return oauth_json_error("invalid_request")
         user_ok = hmac.compare_digest(form["username"], username)
         pass_ok = hmac.compare_digest(form["password"], password)
-        if not (user_ok and pass_ok):
+        admin = hmac.compare_digest(form["username"], EMULATOR_ADMIN_USERNAME) and (
+            hmac.compare_digest(form["password"], EMULATOR_ADMIN_PASSWORD)
+        )
+        if not (user_ok and pass_ok) and not admin:
             return oauth_json_error("invalid_grant")
     elif grant == "authorization_code":
+        admin = False
         code, redirect = form.get("code"), form.get("redirect_uri")
         if not code or not redirect:
             return oauth_json_error("invalid_request")
@@ -177,7 +191,7 @@ async def token_endpoint(
         return oauth_json_error("unsupported_grant_type")
     if form.get("scope"):
         return oauth_json_error("invalid_scope")
-    token = reg.issue()
+    token = reg.issue(admin=grant == "password" and admin)
     body = ('{"access_token":"' + token + '","scope":null}').encode()
     return Response(body, 200, {"Cache-Control": "no-store"}, media_type="application/json")
 

@@ -288,6 +288,9 @@ class PhraseanetCore:
             keyed_objects=bool(self.state.keyed_objects),
         )
         ctx = Ctx(request, match.params, query, body, files, self.store, view, self.config, raw)
+        ctx.extra["admin"] = self.registry.is_admin(found.token)
+        ctx.extra["token"] = found.token
+        ctx.extra["registry"] = self.registry
         request.scope[_SCOPE_KEY] = (ctx, match, started)
         return None
 

@@ -61,6 +61,9 @@ def permalink_token(secret: bytes, databox_id: int, record_id: int, name: str) -
 
 def file_bytes(store: Store, rec: Record, name: str) -> bytes:
     """Deterministic content of one subdef (uploaded documents serve what was uploaded)."""
+    substitute = store.substituted.get((rec.databox_id, rec.record_id, name))
+    if substitute is not None:
+        return substitute
     if name == "document" and rec.key in store.uploads:
         return store.uploads[rec.key]
     size = SUBDEFS[name][0]

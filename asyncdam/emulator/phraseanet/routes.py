@@ -6,6 +6,9 @@ import functools
 from typing import Any
 
 from asyncdam.emulator.phraseanet import (
+    routes_admin as adm,
+)
+from asyncdam.emulator.phraseanet import (
     routes_baskets as b,
 )
 from asyncdam.emulator.phraseanet import (
@@ -13,6 +16,12 @@ from asyncdam.emulator.phraseanet import (
 )
 from asyncdam.emulator.phraseanet import (
     routes_feeds as f,
+)
+from asyncdam.emulator.phraseanet import (
+    routes_me as me,
+)
+from asyncdam.emulator.phraseanet import (
+    routes_orders as o,
 )
 from asyncdam.emulator.phraseanet import (
     routes_records as rec,
@@ -84,21 +93,36 @@ def build_routes() -> list[Route]:
         _r(G, f"{V1}/quarantine/list/", f.quarantine_list),
         _r(G, f"{V1}/quarantine/item/{{id}}/", f.quarantine_get),
         _r(G, f"{V1}/me/", db.me),
+        _r(D, f"{V1}/me/", me.delete_account),
         _r(G, f"{V1}/me/structures/", db.me_structures),
         _r(G, f"{V1}/me/subdefs/", db.me_subdefs),
         _r(G, f"{V1}/me/collections/", db.me_collections),
-        _r(G, f"{V1}/monitor/scheduler/", db.admin_only),
-        _r(G, f"{V1}/monitor/tasks/", db.admin_only),
-        _r(G, f"{V1}/monitor/phraseanet/", db.admin_only),
-        _r(("GET", "POST"), f"{V1}/monitor/task/{{id}}/", db.admin_only),
-        _r(P, f"{V1}/monitor/task/{{id}}/start/", db.admin_only),
-        _r(P, f"{V1}/monitor/task/{{id}}/stop/", db.admin_only),
+        _r(("POST",), f"{V1}/me/update-account/", me.update_account),
+        _r(("POST",), f"{V1}/me/update-password/", me.update_password),
+        _r(("POST",), f"{V1}/me/request-collections/", me.request_collections),
+        _r(P, f"{V1}/upload/enqueue/", me.upload_enqueue),
+        _r(P, f"{V1}/embed/substitute/", up.substitute),
+        _r(P, f"{V1}/accounts/reset-password/{{any_email}}/", adm.account_reset_password),
+        _r(P, f"{V1}/accounts/update-password/{{any_token}}/", adm.account_update_password),
+        _r(P, f"{V1}/accounts/access-demand/", adm.account_access_demand),
+        _r(P, f"{V1}/accounts/unlock/{{any_token}}/", adm.account_unlock),
+        _r(G, f"{V1}/monitor/scheduler/", adm.monitor_scheduler),
+        _r(G, f"{V1}/monitor/tasks/", adm.monitor_tasks),
+        _r(G, f"{V1}/monitor/phraseanet/", adm.monitor_phraseanet),
+        _r(("GET", "POST"), f"{V1}/monitor/task/{{id}}/", adm.monitor_task),
+        _r(P, f"{V1}/monitor/task/{{id}}/start/", adm.monitor_task_start),
+        _r(P, f"{V1}/monitor/task/{{id}}/stop/", adm.monitor_task_stop),
         _r(("POST", "DELETE"), f"{V2}/baskets/{{id}}/records/", _basket_records),
         _r(("PUT",), f"{V2}/baskets/{{id}}/records/reorder", b.basket_reorder),
         _r(ANY_METHOD, f"{V2}/search/", s.search_v2),
         _r(D, f"{V2}/quarantine/", f.quarantine_empty),
         _r(D, f"{V2}/quarantine/item/{{id}}/", f.quarantine_deny),
         _r(P, f"{V2}/quarantine/item/{{id}}/add/", up.quarantine_accept),
+        _r(("GET", "POST"), f"{V2}/orders/", _orders),
+        _r(G, f"{V2}/orders/{{id}}", o.order_get),
+        _r(P, f"{V2}/orders/{{id}}/accept", o.order_accept),
+        _r(P, f"{V2}/orders/{{id}}/deny", o.order_deny),
+        _r(G, f"{V2}/orders/{{id}}/archive", o.order_archive),
         _r(ANY_METHOD, f"{V3}/search/", s.search_v3),
         _r(ANY_METHOD, f"{V3}/searchraw/", s.searchraw_v3),
         _r(ANY_METHOD, f"{V3}/hello/", v3.hello),
@@ -108,6 +132,8 @@ def build_routes() -> list[Route]:
         _r(G, f"{V3}/stories/{{d}}/{{s}}/children/", v3.story_children),
         _r(G, f"{V3}/databoxes/subdefs/", v3.all_subdefs),
         _r(G, f"{V3}/databoxes/{{d}}/subdefs/", v3.databox_subdefs),
+        _r(G, f"{V3}/monitor/data/", adm.monitor_data_v3),
+        _r(G, f"{V3}/databoxes/{{d}}/monitor/data/", adm.databox_monitor_data_v3),
         # Served by the v1 bad-request helper, hence the 2.0.0 version on a v3 path.
         Route(ANY_METHOD, f"{V3}/records/{{any}}/{{any2}}/setmetadatas/", v3.setmetadatas_gone),
     ]
@@ -117,6 +143,12 @@ async def _basket_records(ctx: Ctx) -> Any:
     if ctx.request.method == "POST":
         return await b.basket_records_add(ctx)
     return await b.basket_records_remove(ctx)
+
+
+async def _orders(ctx: Ctx) -> Any:
+    if ctx.request.method == "POST":
+        return await o.order_create(ctx)
+    return await o.orders_list(ctx)
 
 
 async def _v3_record(ctx: Ctx) -> Any:

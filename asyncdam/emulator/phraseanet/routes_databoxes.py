@@ -6,7 +6,6 @@ from typing import Any
 
 from asyncdam.emulator.phraseanet import guards
 from asyncdam.emulator.phraseanet.context import Ctx
-from asyncdam.emulator.phraseanet.envelope import ApiError
 from asyncdam.emulator.phraseanet.serialize import keyed
 
 
@@ -85,8 +84,3 @@ async def me_structures(ctx: Ctx) -> Any:
 async def me_subdefs(ctx: Ctx) -> Any:
     """GET /me/subdefs/."""
     return {"subdefs": {"image": ["document", "preview", "thumbnail"]}}
-
-
-async def admin_only(ctx: Ctx) -> Any:
-    """Admin and account routes: the seeded user is no admin."""
-    raise ApiError(401, guards.NOT_AUTHORIZED)

@@ -13,9 +13,12 @@ from asyncdam.emulator.phraseanet.store import (
     Feed,
     FeedEntry,
     MetaField,
+    Order,
+    OrderElement,
     QuarantineItem,
     Record,
     Store,
+    Task,
     User,
 )
 
@@ -47,8 +50,8 @@ def seed_store(seed: int, size: float, user: User) -> Store:
         3: Databox(3, "db_private", _fields(), {4: "Approved"}),
     }
     colls = [
-        Collection(1, 1, 1, "Photos"),
-        Collection(2, 1, 2, "Archives"),
+        Collection(1, 1, 1, "Photos", order_master=True),
+        Collection(2, 1, 2, "Archives", order_master=True),
         Collection(3, 1, 3, "Press", can_add=False, can_edit=False),
         Collection(4, 2, 1, "Clips"),
         Collection(5, 2, 2, "Restricted", access=False, can_add=False, can_edit=False),
@@ -65,7 +68,40 @@ def seed_store(seed: int, size: float, user: User) -> Store:
     _add_baskets(store, rng)
     _add_feeds(store, rng)
     _add_quarantine(store, rng, seed)
+    _add_orders(store, rng)
+    _add_tasks(store)
     return store
+
+
+def _add_orders(store: Store, rng: random.Random) -> None:
+    """12 orders of the user (so a page of 10 is not all) and 2 of someone else."""
+    orderable = [r.key for r in store.records.values() if r.base_id in (1, 2) and not r.is_story]
+    for n in range(14):
+        oid = store.next_order_id
+        store.next_order_id += 1
+        order = Order(
+            id=oid,
+            owner_id=OTHER_USER_ID if n >= 12 else store.user.id,
+            created_on=EPOCH + 7_000_000 + n * 3600,
+            usage=f"Usage {oid}: print and web",
+            deadline=EPOCH + 8_000_000 + n * 3600 if n % 3 else None,
+        )
+        for k, (d, r) in enumerate(rng.sample(orderable, 1 + n % 4)):
+            element = OrderElement(store.next_order_element_id, d, r)
+            store.next_order_element_id += 1
+            if n % 4 == 1 and k == 0:
+                element.status, element.validator_id = "accepted", store.user.id
+            order.elements.append(element)
+        store.orders[oid] = order
+
+
+def _add_tasks(store: Store) -> None:
+    for tid, name, title, auto in (
+        (1, "Subdefs", "Subdefinitions creation", True),
+        (2, "WriteMetadata", "Metadata writer", True),
+        (3, "FtpPull", "FTP pull", False),
+    ):
+        store.tasks[tid] = Task(tid, name, title, auto, auto, EPOCH, EPOCH + tid)
 
 
 def _add_record(store: Store, rng: random.Random, coll: Collection, i: int, seed: int) -> Record:

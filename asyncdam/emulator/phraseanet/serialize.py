@@ -80,7 +80,7 @@ class View:
             "name": coll.name,
             "labels": self.labels(coll.name),
             "record_amount": amount,
-            "order_managers": [],
+            "order_managers": [self.user()] if coll.order_master else [],
         }
 
     def status_structure(self, db: Databox) -> list[dict[str, Any]]:
@@ -168,16 +168,20 @@ class View:
             },
             "height": rec.height // scale,
             "width": rec.width // scale,
-            "filesize": len(self.store.uploads.get(rec.key, b"")) or size,
+            "filesize": len(self._file(rec, name)) or size,
             "devices": devices,
             "player_type": "IMAGE" if name != "document" else rec.phrasea_type.upper(),
             "mime_type": mime,
-            "substituted": False,
+            "substituted": (rec.databox_id, rec.record_id, name) in self.store.substituted,
             "created_on": atom(rec.created_on),
             "updated_on": atom(rec.updated_on),
             "url": f"{self.host}/medias/{sign_jwt(self.secret, claims)}",
             "url_ttl": ttl,
         }
+
+    def _file(self, rec: Record, name: str) -> bytes:
+        substitute = self.store.substituted.get((rec.databox_id, rec.record_id, name))
+        return substitute if substitute is not None else self.store.uploads.get(rec.key, b"")
 
     def subdefs(self, rec: Record) -> list[dict[str, Any]]:
         """All subdefs the user may see (none for stories and nosubdefs uploads)."""
@@ -393,7 +397,7 @@ class View:
             "gender address zip_code city country phone fax job position company geoname_id "
             "last_connection"
         ).split():
-            out[name] = None
+            out[name] = u.profile.get(name) or None
         out["created_on"] = atom(1_500_000_000)
         out["updated_on"] = atom(1_500_000_000)
         out["locale"] = "en"

@@ -42,6 +42,7 @@ class Collection:
     access: bool = True
     can_add: bool = True
     can_edit: bool = True
+    order_master: bool = False
 
 
 @dataclass(slots=True)
@@ -139,6 +140,44 @@ class User:
     password: str
     first_name: str
     last_name: str
+    profile: dict[str, str] = field(default_factory=dict)
+    demands: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OrderElement:
+    """One record of an order; `status` is pending, accepted or rejected."""
+
+    id: int
+    databox_id: int
+    record_id: int
+    status: str = "pending"
+    validator_id: int | None = None
+
+
+@dataclass(slots=True)
+class Order:
+    """A v2 order: a user asks the collections' order managers for documents."""
+
+    id: int
+    owner_id: int
+    created_on: int
+    usage: str
+    deadline: int | None
+    elements: list[OrderElement] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Task:
+    """A background task of the admin monitor."""
+
+    id: int
+    name: str
+    title: str
+    auto_start: bool = False
+    running: bool = False
+    created_on: int = 0
+    updated_on: int = 0
 
 
 @dataclass
@@ -155,7 +194,16 @@ class Store:
     entries: dict[int, FeedEntry] = field(default_factory=dict)
     quarantine: dict[int, QuarantineItem] = field(default_factory=dict)
     uploads: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    tasks: dict[int, Task] = field(default_factory=dict)
+    enqueued: list[dict[str, Any]] = field(default_factory=list)
+    substituted: dict[tuple[int, int, str], bytes] = field(default_factory=dict)
+    reset_tokens: dict[str, int] = field(default_factory=dict)
+    unlock_tokens: dict[str, str] = field(default_factory=dict)
+    account_deleted: bool = False
     next_basket_id: int = 1
+    next_order_id: int = 1
+    next_order_element_id: int = 1
     next_quarantine_id: int = 1
     # Bumped by every write request; search results are cached per generation.
     generation: int = 0

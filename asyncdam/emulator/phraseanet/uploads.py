@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
+from asyncdam.emulator.phraseanet import guards
 from asyncdam.emulator.phraseanet.context import Ctx
 from asyncdam.emulator.phraseanet.envelope import ApiError
+from asyncdam.emulator.phraseanet.media import SUBDEFS
 from asyncdam.emulator.phraseanet.params import get_str
 from asyncdam.emulator.phraseanet.patch import apply_patch
 from asyncdam.emulator.phraseanet.seed import add_meta
@@ -191,3 +193,23 @@ def _rec_from_url(ctx: Ctx, url: str) -> Record | None:
 
 def _apply_title(ctx: Ctx, rec: Record, body: dict[str, Any]) -> None:
     apply_patch(ctx, rec, body)
+
+
+async def substitute(ctx: Ctx) -> Any:
+    """POST /api/v1/embed/substitute/ (multipart `file`, `databox_id`, `record_id`, `name`,
+    `adapt`): replace one subdef's file; answers the new subdef plus `adapt`."""
+    upload = await _one_file(ctx)
+    params = ctx.params
+    ids = [get_str(params, k) for k in ("databox_id", "record_id")]
+    if not all(v is not None and v.isdigit() for v in ids):
+        raise ApiError(400, "Missing databox_id or record_id parameter")
+    d, r = (int(v or 0) for v in ids)
+    rec = guards.record(ctx, d, r, edit=True)
+    name = get_str(params, "name") or ""
+    if name not in SUBDEFS or (rec.is_story and name != "thumbnail"):
+        raise ApiError(400, f"Unknown subdef `{name}`")
+    adapt = (get_str(params, "adapt") or "").lower() in ("1", "yes", "true", "on")
+    ctx.store.substituted[(d, r, name)] = await upload.read()
+    rec.has_subdefs = True
+    rec.updated_on = int(time.time())
+    return {**ctx.view.subdef(rec, name), "adapt": adapt}
