@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -584,9 +585,20 @@ def render_resource(tag: str, attr: str, ops: list[Operation]) -> str:
         *consts,
         "",
         f"class {cls}(ResourceBase):",
-        f'    """Operations tagged `{tag}`."""',
+        *class_docstring(attr, tag, len(ops)),
     ]
     return "\n".join(head) + text
+
+
+def class_docstring(attr: str, tag: str, count: int) -> list[str]:
+    """The resource class's docstring lines: its attribute on the client and what it holds."""
+    text = f"`phrase.{attr}`: the {count} operation{'s' if count != 1 else ''} tagged `{tag}`."
+    if len(text) + 10 <= 100:
+        return [f'    """{text}"""']
+    return [
+        '    """' + line if i == 0 else "    " + line
+        for i, line in enumerate(textwrap.wrap(text, 100 - 7))
+    ] + ['    """']
 
 
 def render_registry(groups: list[tuple[str, str]]) -> str:

@@ -35,7 +35,7 @@ _ACCOUNT_SHOW = Op(
 
 
 class AccountsResource(ResourceBase):
-    """Operations tagged `Accounts`."""
+    """`phrase.accounts`: the 2 operations tagged `Accounts`."""
 
     def list(
         self, *, page: int | None = None, per_page: int = 100, otp: str | None = None

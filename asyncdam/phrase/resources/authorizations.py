@@ -88,7 +88,7 @@ _AUTHORIZATION_DELETE = Op(
 
 
 class AuthorizationsResource(ResourceBase):
-    """Operations tagged `Authorizations`."""
+    """`phrase.authorizations`: the 5 operations tagged `Authorizations`."""
 
     def list(
         self, *, page: int | None = None, per_page: int = 100, otp: str | None = None

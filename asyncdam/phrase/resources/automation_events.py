@@ -55,7 +55,7 @@ _AUTOMATION_EVENTS_LIST = Op(
 
 
 class AutomationEventsResource(ResourceBase):
-    """Operations tagged `Automation Events`."""
+    """`phrase.automation_events`: the 2 operations tagged `Automation Events`."""
 
     def list_for_account(
         self,

@@ -141,7 +141,7 @@ _AUTOMATION_TRIGGER = Op(
 
 
 class AutomationsResource(ResourceBase):
-    """Operations tagged `Automations`."""
+    """`phrase.automations`: the 8 operations tagged `Automations`."""
 
     def list(
         self,

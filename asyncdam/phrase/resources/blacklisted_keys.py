@@ -74,7 +74,7 @@ _BLACKLISTED_KEY_DELETE = Op(
 
 
 class BlacklistedKeysResource(ResourceBase):
-    """Operations tagged `Blacklisted Keys`."""
+    """`phrase.blacklisted_keys`: the 5 operations tagged `Blacklisted Keys`."""
 
     def list(
         self,

@@ -127,7 +127,7 @@ _BRANCH_COMPARISON_CREATE = Op(
 
 
 class BranchesResource(ResourceBase):
-    """Operations tagged `Branches`."""
+    """`phrase.branches`: the 9 operations tagged `Branches`."""
 
     def list(
         self,

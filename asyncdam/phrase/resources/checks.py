@@ -43,7 +43,7 @@ _CHECK_ISSUES_LIST = Op(
 
 
 class ChecksResource(ResourceBase):
-    """Operations tagged `Checks`."""
+    """`phrase.checks`: the 2 operations tagged `Checks`."""
 
     async def dismiss_issue(
         self, project_id: str, id: str, /, *, otp: str | None = None

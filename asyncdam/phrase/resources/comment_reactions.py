@@ -71,7 +71,7 @@ _REACTION_DELETE = Op(
 
 
 class CommentReactionsResource(ResourceBase):
-    """Operations tagged `Comment Reactions`."""
+    """`phrase.comment_reactions`: the 4 operations tagged `Comment Reactions`."""
 
     def list(
         self,

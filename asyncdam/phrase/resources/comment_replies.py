@@ -105,7 +105,7 @@ _REPLY_MARK_AS_UNREAD = Op(
 
 
 class CommentRepliesResource(ResourceBase):
-    """Operations tagged `Comment Replies`."""
+    """`phrase.comment_replies`: the 6 operations tagged `Comment Replies`."""
 
     def list(
         self,

@@ -131,7 +131,7 @@ _COMMENT_MARK_CHECK = Op(
 
 
 class CommentsResource(ResourceBase):
-    """Operations tagged `Comments`."""
+    """`phrase.comments`: the 8 operations tagged `Comments`."""
 
     def list(
         self,

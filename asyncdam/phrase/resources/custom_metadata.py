@@ -119,7 +119,7 @@ _CUSTOM_METADATA_PROPERTIES_DELETE = Op(
 
 
 class CustomMetadataResource(ResourceBase):
-    """Operations tagged `Custom Metadata`."""
+    """`phrase.custom_metadata`: the 5 operations tagged `Custom Metadata`."""
 
     def list(
         self,

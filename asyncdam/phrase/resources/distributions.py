@@ -92,7 +92,7 @@ _DISTRIBUTION_DELETE = Op(
 
 
 class DistributionsResource(ResourceBase):
-    """Operations tagged `Distributions`."""
+    """`phrase.distributions`: the 5 operations tagged `Distributions`."""
 
     def list(
         self,

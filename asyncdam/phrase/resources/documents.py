@@ -38,7 +38,7 @@ _DOCUMENT_DELETE = Op(
 
 
 class DocumentsResource(ResourceBase):
-    """Operations tagged `Documents`."""
+    """`phrase.documents`: the 2 operations tagged `Documents`."""
 
     def list(
         self,

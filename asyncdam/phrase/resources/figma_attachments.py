@@ -80,7 +80,7 @@ _FIGMA_ATTACHMENT_DELETE = Op(
 
 
 class FigmaAttachmentsResource(ResourceBase):
-    """Operations tagged `Figma attachments`."""
+    """`phrase.figma_attachments`: the 5 operations tagged `Figma attachments`."""
 
     def list(
         self,

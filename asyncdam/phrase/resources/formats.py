@@ -21,7 +21,7 @@ _FORMATS_LIST = Op(
 
 
 class FormatsResource(ResourceBase):
-    """Operations tagged `Formats`."""
+    """`phrase.formats`: the 1 operation tagged `Formats`."""
 
     async def list(self) -> builtins.list[models.Format]:
         """The `Format` items that GET /formats answers with, as one list.

@@ -79,7 +79,7 @@ _GLOSSARY_DELETE = Op(
 
 
 class GlossariesResource(ResourceBase):
-    """Operations tagged `Glossaries`."""
+    """`phrase.glossaries`: the 5 operations tagged `Glossaries`."""
 
     def list(
         self,

@@ -56,7 +56,7 @@ _GLOSSARY_TERM_TRANSLATION_DELETE = Op(
 
 
 class GlossaryTermTranslationsResource(ResourceBase):
-    """Operations tagged `Glossary Term Translations`."""
+    """`phrase.glossary_term_translations`: the 3 operations tagged `Glossary Term Translations`."""
 
     async def create(
         self,

@@ -84,7 +84,7 @@ _GLOSSARY_TERM_DELETE = Op(
 
 
 class GlossaryTermsResource(ResourceBase):
-    """Operations tagged `Glossary Terms`."""
+    """`phrase.glossary_terms`: the 5 operations tagged `Glossary Terms`."""
 
     def list(
         self,

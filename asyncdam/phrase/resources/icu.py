@@ -31,7 +31,7 @@ _ICU_SKELETON = Op(
 
 
 class IcuResource(ResourceBase):
-    """Operations tagged `ICU`."""
+    """`phrase.icu`: the 1 operation tagged `ICU`."""
 
     async def skeleton(
         self,

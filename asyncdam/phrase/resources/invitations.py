@@ -114,7 +114,7 @@ _INVITATION_UPDATE_SETTINGS = Op(
 
 
 class InvitationsResource(ResourceBase):
-    """Operations tagged `Invitations`."""
+    """`phrase.invitations`: the 7 operations tagged `Invitations`."""
 
     def list(
         self,

@@ -97,7 +97,7 @@ _JOB_LOCALE_ANNOTATION_DELETE = Op(
 
 
 class JobAnnotationsResource(ResourceBase):
-    """Operations tagged `Job Annotations`."""
+    """`phrase.job_annotations`: the 6 operations tagged `Job Annotations`."""
 
     async def list(
         self, project_id: str, job_id: str, /, *, branch: str | None = None, otp: str | None = None

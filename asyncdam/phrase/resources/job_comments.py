@@ -82,7 +82,7 @@ _JOB_COMMENT_CREATE = Op(
 
 
 class JobCommentsResource(ResourceBase):
-    """Operations tagged `Job Comments`."""
+    """`phrase.job_comments`: the 5 operations tagged `Job Comments`."""
 
     async def show(
         self,

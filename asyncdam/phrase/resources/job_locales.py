@@ -137,7 +137,7 @@ _JOB_LOCALE_REOPEN = Op(
 
 
 class JobLocalesResource(ResourceBase):
-    """Operations tagged `Job Locales`."""
+    """`phrase.job_locales`: the 8 operations tagged `Job Locales`."""
 
     def list(
         self,

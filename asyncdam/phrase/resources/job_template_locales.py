@@ -93,7 +93,7 @@ _JOB_TEMPLATE_LOCALE_DELETE = Op(
 
 
 class JobTemplateLocalesResource(ResourceBase):
-    """Operations tagged `Job Template Locales`."""
+    """`phrase.job_template_locales`: the 5 operations tagged `Job Template Locales`."""
 
     def list(
         self,

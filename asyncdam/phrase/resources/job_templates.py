@@ -84,7 +84,7 @@ _JOB_TEMPLATE_DELETE = Op(
 
 
 class JobTemplatesResource(ResourceBase):
-    """Operations tagged `Job Templates`."""
+    """`phrase.job_templates`: the 5 operations tagged `Job Templates`."""
 
     def list(
         self,

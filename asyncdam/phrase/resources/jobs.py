@@ -211,7 +211,7 @@ _JOB_KEYS_DELETE = Op(
 
 
 class JobsResource(ResourceBase):
-    """Operations tagged `Jobs`."""
+    """`phrase.jobs`: the 13 operations tagged `Jobs`."""
 
     def list(
         self,

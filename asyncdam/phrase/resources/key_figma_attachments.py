@@ -37,7 +37,7 @@ _FIGMA_ATTACHMENT_DETACH_FROM_KEY = Op(
 
 
 class KeyFigmaAttachmentsResource(ResourceBase):
-    """Operations tagged `Key's Figma attachments`."""
+    """`phrase.key_figma_attachments`: the 2 operations tagged `Key's Figma attachments`."""
 
     async def attach_to_key(
         self,

@@ -26,7 +26,7 @@ _KEY_FORMAT_ANNOTATIONS_LIST = Op(
 
 
 class KeyFormatAnnotationsResource(ResourceBase):
-    """Operations tagged `Key Format Annotations`."""
+    """`phrase.key_format_annotations`: the 1 operation tagged `Key Format Annotations`."""
 
     async def list(
         self, project_id: str, id: str, /, *, branch: str | None = None, otp: str | None = None

@@ -214,7 +214,7 @@ _KEYS_INCLUDE = Op(
 
 
 class KeysResource(ResourceBase):
-    """Operations tagged `Keys`."""
+    """`phrase.keys`: the 11 operations tagged `Keys`."""
 
     def list(
         self,

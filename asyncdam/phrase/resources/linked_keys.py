@@ -66,7 +66,7 @@ _KEY_LINKS_DESTROY = Op(
 
 
 class LinkedKeysResource(ResourceBase):
-    """Operations tagged `Linked Keys`."""
+    """`phrase.linked_keys`: the 4 operations tagged `Linked Keys`."""
 
     async def batch_delete(
         self,

@@ -64,7 +64,7 @@ _LOCALE_DOWNLOAD_SHOW = Op(
 
 
 class LocaleDownloadsResource(ResourceBase):
-    """Operations tagged `Locale Downloads`."""
+    """`phrase.locale_downloads`: the 2 operations tagged `Locale Downloads`."""
 
     async def create(
         self,

@@ -159,7 +159,7 @@ _LOCALE_DOWNLOAD = Op(
 
 
 class LocalesResource(ResourceBase):
-    """Operations tagged `Locales`."""
+    """`phrase.locales`: the 7 operations tagged `Locales`."""
 
     def list_for_account(
         self, id: str, /, *, page: int | None = None, per_page: int = 100, otp: str | None = None

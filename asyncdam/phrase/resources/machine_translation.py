@@ -60,7 +60,7 @@ _MACHINE_TRANSLATION_SETTINGS_UPDATE = Op(
 
 
 class MachineTranslationResource(ResourceBase):
-    """Operations tagged `Machine Translation`."""
+    """`phrase.machine_translation`: the 4 operations tagged `Machine Translation`."""
 
     async def create_locale_provider_mapping(
         self,

@@ -99,7 +99,7 @@ _MEMBERS_BY_PROJECT = Op(
 
 
 class MembersResource(ResourceBase):
-    """Operations tagged `Members`."""
+    """`phrase.members`: the 6 operations tagged `Members`."""
 
     def list(
         self,

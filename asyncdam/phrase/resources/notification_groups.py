@@ -44,7 +44,7 @@ _NOTIFICATION_GROUPS_MARK_AS_READ = Op(
 
 
 class NotificationGroupsResource(ResourceBase):
-    """Operations tagged `Notification Groups`."""
+    """`phrase.notification_groups`: the 3 operations tagged `Notification Groups`."""
 
     def list(
         self, *, page: int | None = None, per_page: int = 100, otp: str | None = None

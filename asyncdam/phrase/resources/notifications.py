@@ -46,7 +46,7 @@ _NOTIFICATIONS_SHOW = Op(
 
 
 class NotificationsResource(ResourceBase):
-    """Operations tagged `Notifications`."""
+    """`phrase.notifications`: the 3 operations tagged `Notifications`."""
 
     def list(
         self,

@@ -98,7 +98,7 @@ _ORDER_CONFIRM = Op(
 
 
 class OrdersResource(ResourceBase):
-    """Operations tagged `Orders`."""
+    """`phrase.orders`: the 5 operations tagged `Orders`."""
 
     def list(
         self,

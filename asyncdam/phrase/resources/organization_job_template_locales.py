@@ -90,7 +90,9 @@ _ORGANIZATION_JOB_TEMPLATE_LOCALE_DELETE = Op(
 
 
 class OrganizationJobTemplateLocalesResource(ResourceBase):
-    """Operations tagged `Organization Job Template Locales`."""
+    """`phrase.organization_job_template_locales`: the 5 operations tagged `Organization Job
+    Template Locales`.
+    """
 
     def list(
         self,

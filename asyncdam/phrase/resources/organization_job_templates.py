@@ -77,7 +77,7 @@ _ORGANIZATION_JOB_TEMPLATE_DELETE = Op(
 
 
 class OrganizationJobTemplatesResource(ResourceBase):
-    """Operations tagged `Organization Job Templates`."""
+    """`phrase.organization_job_templates`: the 5 operations tagged `Organization Job Templates`."""
 
     def list(
         self,

@@ -58,7 +58,7 @@ _PRE_TRANSLATION_SHOW = Op(
 
 
 class PreTranslationsResource(ResourceBase):
-    """Operations tagged `Pre Translations`."""
+    """`phrase.pre_translations`: the 3 operations tagged `Pre Translations`."""
 
     async def create(
         self,

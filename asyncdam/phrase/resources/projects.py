@@ -223,7 +223,7 @@ _PROJECT_DELETE = Op(
 
 
 class ProjectsResource(ResourceBase):
-    """Operations tagged `Projects`."""
+    """`phrase.projects`: the 5 operations tagged `Projects`."""
 
     def list(
         self,

@@ -27,7 +27,7 @@ _QUALITY_PERFORMANCE_SCORE_LIST = Op(
 
 
 class QualityPerformanceScoreResource(ResourceBase):
-    """Operations tagged `Quality performance score`."""
+    """`phrase.quality_performance_score`: the 1 operation tagged `Quality performance score`."""
 
     async def score(
         self,

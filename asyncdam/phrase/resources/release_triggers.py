@@ -89,7 +89,7 @@ _RELEASE_TRIGGERS_DESTROY = Op(
 
 
 class ReleaseTriggersResource(ResourceBase):
-    """Operations tagged `Release Triggers`."""
+    """`phrase.release_triggers`: the 5 operations tagged `Release Triggers`."""
 
     async def list(
         self, account_id: str, distribution_id: str, /, *, otp: str | None = None

@@ -102,7 +102,7 @@ _RELEASE_PUBLISH = Op(
 
 
 class ReleasesResource(ResourceBase):
-    """Operations tagged `Releases`."""
+    """`phrase.releases`: the 6 operations tagged `Releases`."""
 
     def list(
         self,

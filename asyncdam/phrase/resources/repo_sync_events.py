@@ -37,7 +37,7 @@ _REPO_SYNC_EVENT_SHOW = Op(
 
 
 class RepoSyncEventsResource(ResourceBase):
-    """Operations tagged `Repo Sync Events`."""
+    """`phrase.repo_sync_events`: the 2 operations tagged `Repo Sync Events`."""
 
     async def list(
         self, account_id: str, id: str, /, *, otp: str | None = None

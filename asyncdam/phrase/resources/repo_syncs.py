@@ -120,7 +120,7 @@ _REPO_SYNC_ACTIVATE = Op(
 
 
 class RepoSyncsResource(ResourceBase):
-    """Operations tagged `Repo Syncs`."""
+    """`phrase.repo_syncs`: the 7 operations tagged `Repo Syncs`."""
 
     async def list(
         self, account_id: str, /, *, otp: str | None = None

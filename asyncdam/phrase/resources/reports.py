@@ -40,7 +40,7 @@ _REPORT_LOCALES_LIST = Op(
 
 
 class ReportsResource(ResourceBase):
-    """Operations tagged `Reports`."""
+    """`phrase.reports`: the 2 operations tagged `Reports`."""
 
     async def show(
         self, project_id: str, /, *, branch: str | None = None, otp: str | None = None

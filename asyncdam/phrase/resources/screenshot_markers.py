@@ -83,7 +83,7 @@ _SCREENSHOT_MARKER_DELETE = Op(
 
 
 class ScreenshotMarkersResource(ResourceBase):
-    """Operations tagged `Screenshot Markers`."""
+    """`phrase.screenshot_markers`: the 5 operations tagged `Screenshot Markers`."""
 
     def list(
         self,

@@ -83,7 +83,7 @@ _SCREENSHOT_DELETE = Op(
 
 
 class ScreenshotsResource(ResourceBase):
-    """Operations tagged `Screenshots`."""
+    """`phrase.screenshots`: the 5 operations tagged `Screenshots`."""
 
     def list(
         self,

@@ -32,7 +32,7 @@ _SEARCH_IN_ACCOUNT = Op(
 
 
 class SearchResource(ResourceBase):
-    """Operations tagged `Search`."""
+    """`phrase.search`: the 1 operation tagged `Search`."""
 
     async def in_account(
         self,

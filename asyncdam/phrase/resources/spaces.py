@@ -112,7 +112,7 @@ _SPACES_PROJECTS_DELETE = Op(
 
 
 class SpacesResource(ResourceBase):
-    """Operations tagged `Spaces`."""
+    """`phrase.spaces`: the 8 operations tagged `Spaces`."""
 
     def list(
         self,

@@ -169,7 +169,7 @@ _STYLEGUIDE_DELETE = Op(
 
 
 class StyleGuidesResource(ResourceBase):
-    """Operations tagged `Style guides`."""
+    """`phrase.style_guides`: the 5 operations tagged `Style guides`."""
 
     def list(
         self,

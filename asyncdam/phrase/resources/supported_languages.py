@@ -19,7 +19,7 @@ _LANGUAGES_LIST = Op(
 
 
 class SupportedLanguagesResource(ResourceBase):
-    """Operations tagged `Supported Languages`."""
+    """`phrase.supported_languages`: the 1 operation tagged `Supported Languages`."""
 
     async def list(self) -> dict[str, str]:
         """The JSON object that GET /languages answers with, as a `dict[str, str]`.

@@ -68,7 +68,7 @@ _TAG_DELETE = Op(
 
 
 class TagsResource(ResourceBase):
-    """Operations tagged `Tags`."""
+    """`phrase.tags`: the 4 operations tagged `Tags`."""
 
     def list(
         self,

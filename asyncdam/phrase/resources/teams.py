@@ -148,7 +148,7 @@ _TEAMS_USERS_DELETE = Op(
 
 
 class TeamsResource(ResourceBase):
-    """Operations tagged `Teams`."""
+    """`phrase.teams`: the 11 operations tagged `Teams`."""
 
     def list(
         self,

@@ -303,7 +303,7 @@ _TRANSLATIONS_INCLUDE_COLLECTION = Op(
 
 
 class TranslationsResource(ResourceBase):
-    """Operations tagged `Translations`."""
+    """`phrase.translations`: the 19 operations tagged `Translations`."""
 
     def list(
         self,

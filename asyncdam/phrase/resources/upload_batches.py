@@ -28,7 +28,7 @@ _UPLOAD_BATCHES_CREATE = Op(
 
 
 class UploadBatchesResource(ResourceBase):
-    """Operations tagged `Upload Batches`."""
+    """`phrase.upload_batches`: the 1 operation tagged `Upload Batches`."""
 
     async def create(
         self,

@@ -81,7 +81,7 @@ _UPLOAD_SHOW = Op(
 
 
 class UploadsResource(ResourceBase):
-    """Operations tagged `Uploads`."""
+    """`phrase.uploads`: the 3 operations tagged `Uploads`."""
 
     async def create(
         self,

@@ -19,7 +19,7 @@ _SHOW_USER = Op(
 
 
 class UsersResource(ResourceBase):
-    """Operations tagged `Users`."""
+    """`phrase.users`: the 1 operation tagged `Users`."""
 
     async def show(self, *, otp: str | None = None) -> models.CurrentUser:
         """The `CurrentUser` that GET /user answers with.

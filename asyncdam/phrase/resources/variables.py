@@ -75,7 +75,7 @@ _VARIABLE_DELETE = Op(
 
 
 class VariablesResource(ResourceBase):
-    """Operations tagged `Variables`."""
+    """`phrase.variables`: the 5 operations tagged `Variables`."""
 
     def list(
         self,

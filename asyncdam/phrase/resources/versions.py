@@ -42,7 +42,7 @@ _VERSION_SHOW = Op(
 
 
 class VersionsResource(ResourceBase):
-    """Operations tagged `Versions / History`."""
+    """`phrase.versions`: the 2 operations tagged `Versions / History`."""
 
     def list(
         self,

@@ -50,7 +50,7 @@ _WEBHOOK_DELIVERIES_REDELIVER = Op(
 
 
 class WebhookDeliveriesResource(ResourceBase):
-    """Operations tagged `Webhook Deliveries`."""
+    """`phrase.webhook_deliveries`: the 3 operations tagged `Webhook Deliveries`."""
 
     async def list(
         self,

@@ -94,7 +94,7 @@ _WEBHOOK_TEST = Op(
 
 
 class WebhooksResource(ResourceBase):
-    """Operations tagged `Webhooks`."""
+    """`phrase.webhooks`: the 6 operations tagged `Webhooks`."""
 
     def list(
         self,
