@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from phrase_support import client, main_project, make_app
 
@@ -194,3 +195,33 @@ async def test_syncing_a_merged_branch_is_a_422_without_a_body() -> None:
         assert (await c.patch(f"{url}/merge", json={})).status_code == 200
         resp = await c.patch(f"{url}/sync", json={})
         assert resp.status_code == 422 and resp.content == b""
+
+
+async def test_bulk_translation_and_key_actions_change_the_data() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        base = f"/projects/{pid}/translations"
+
+        async def german() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for page in (1, 2, 3):
+                params = {"per_page": 100, "page": page, "locale_id": "de"}
+                found += (await c.get(base, params=params)).json()
+            return found
+
+        pending = [t for t in await german() if t["state"] != "reviewed"]
+        assert pending
+        done = await c.patch(f"{base}/review", json={"locale_id": "de"})
+        assert done.json() == {"records_affected": len(pending)}
+        again = await c.patch(f"{base}/review", json={"locale_id": "de"})
+        assert again.json() == {"records_affected": 0}
+        assert {t["state"] for t in await german()} == {"reviewed"}
+        key = (await c.get(f"/projects/{pid}/keys")).json()[0]
+        excluded = await c.patch(
+            f"/projects/{pid}/keys/exclude",
+            json={"q": f"ids:{key['id']}", "target_locale_id": "fr"},
+        )
+        assert excluded.json() == {"records_affected": 1}
+        fr = (await c.get(f"/projects/{pid}/keys/{key['id']}/translations")).json()
+        assert {t["locale"]["name"]: t["excluded"] for t in fr}["fr"] is True

@@ -253,6 +253,37 @@ def _retag(ctx: Ctx, add: bool) -> Reply:
     return json_reply({"records_affected": changed})
 
 
+def _exclusion(excluded: bool) -> Callable[[Ctx], Reply]:
+    def act(ctx: Ctx) -> Reply:
+        data = project_data(ctx, ctx.params["project_id"])
+        args = ctx.args()
+        keys = _select(ctx, data, args)
+        tags = set(str_list(args, "tags", "Key") or ())
+        if tags:
+            keys = [k for k in keys if tags & set(k.tags)]
+        target = opt_str(args, "target_locale_id", "Key")
+        locale = data.locale(target) if target else None
+        if target and locale is None:
+            raise invalid("Key", "target_locale_id", "is invalid")
+        locale_ids = [locale.id] if locale is not None else list(data.locales)
+        changed = 0
+        for key in keys:
+            hit = False
+            for loc_id in locale_ids:
+                tr_id = data.by_key_locale.get((key.id, loc_id))
+                tr = data.translations.get(tr_id) if tr_id else None
+                if tr is not None and tr.excluded != excluded:
+                    tr.excluded, tr.updated, hit = excluded, ctx.now, True
+            changed += hit
+        if changed:
+            wrote(ctx)
+        return json_reply({"records_affected": changed})
+
+    verb = "exclude" if excluded else "include"
+    act.__doc__ = f"PATCH /projects/{{project_id}}/keys/{verb}: the matching keys' translations."
+    return act
+
+
 def tag_keys(ctx: Ctx) -> Reply:
     """PATCH /projects/{project_id}/keys/tag."""
     return _retag(ctx, True)
@@ -324,6 +355,8 @@ ROUTES: list[RouteSpec] = [
     ("POST", "/projects/{project_id}/keys/search", search_keys),
     ("PATCH", "/projects/{project_id}/keys/tag", tag_keys),
     ("PATCH", "/projects/{project_id}/keys/untag", untag_keys),
+    ("PATCH", "/projects/{project_id}/keys/exclude", _exclusion(True)),
+    ("PATCH", "/projects/{project_id}/keys/include", _exclusion(False)),
     ("GET", "/projects/{project_id}/keys/{id}", show_key),
     ("PATCH", "/projects/{project_id}/keys/{id}", update_key),
     ("DELETE", "/projects/{project_id}/keys/{id}", delete_key),

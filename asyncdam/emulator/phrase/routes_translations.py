@@ -201,6 +201,23 @@ def _action(field: str, value: bool) -> Callable[[Ctx], Reply]:
     return act
 
 
+def _bulk(field: str, value: bool) -> Callable[[Ctx], Reply]:
+    def act(ctx: Ctx) -> Reply:
+        data = project_data(ctx, ctx.params["project_id"])
+        args = ctx.args()
+        locale_id = _locale_id(data, opt_str(args, "locale_id", "Translation"))
+        changed = [t for t in _select(data, args, locale_id, None) if getattr(t, field) != value]
+        for tr in changed:
+            setattr(tr, field, value)
+            tr.updated = ctx.now
+        if changed:
+            wrote(ctx)
+        return json_reply({"records_affected": len(changed)})
+
+    act.__doc__ = f"PATCH the {field} flag of every matching translation to {value}."
+    return act
+
+
 ROUTES: list[RouteSpec] = [
     ("GET", "/projects/{project_id}/translations", list_translations),
     ("POST", "/projects/{project_id}/translations", create_translation),
@@ -209,6 +226,12 @@ ROUTES: list[RouteSpec] = [
     ("GET", "/projects/{project_id}/keys/{key_id}/translations", translations_by_key),
     ("GET", "/projects/{project_id}/translations/{id}", show_translation),
     ("PATCH", "/projects/{project_id}/translations/{id}", update_translation),
+    ("PATCH", "/projects/{project_id}/translations/verify", _bulk("unverified", False)),
+    ("PATCH", "/projects/{project_id}/translations/unverify", _bulk("unverified", True)),
+    ("PATCH", "/projects/{project_id}/translations/review", _bulk("reviewed", True)),
+    ("PATCH", "/projects/{project_id}/translations/unreview", _bulk("reviewed", False)),
+    ("PATCH", "/projects/{project_id}/translations/exclude", _bulk("excluded", True)),
+    ("PATCH", "/projects/{project_id}/translations/include", _bulk("excluded", False)),
     ("PATCH", "/projects/{project_id}/translations/{id}/verify", _action("unverified", False)),
     ("PATCH", "/projects/{project_id}/translations/{id}/unverify", _action("unverified", True)),
     ("PATCH", "/projects/{project_id}/translations/{id}/review", _action("reviewed", True)),
