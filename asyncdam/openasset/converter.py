@@ -10,7 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from asyncdam.decoding import ABSENT, Decoder, Rules, lenient
-from asyncdam.openasset.models import Model
+from asyncdam.openasset.models import Model, SearchResult
 
 __all__ = ["decoder", "format_datetime", "parse_datetime", "rules", "structure"]
 
@@ -50,6 +50,9 @@ def _bool(value: Any) -> Any:
 
 
 def _identity(cls: type[Any]) -> tuple[str, ...]:
+    # A search result row is `{"file_id": n}`: it has no `id` of its own.
+    if issubclass(cls, SearchResult):
+        return ("file_id",)
     return ("id",) if issubclass(cls, Model) else ()
 
 

@@ -85,7 +85,8 @@ class Nested(Generic[C]):
             page_size=size,
             fetch_ahead=fetch_ahead,
             cursor=None,
-            stable_order=key in _PAGED,
+            # Search results have no `id` to sort on: they keep the order the search gives them.
+            stable_order=_PAGED.get(key) is not None,
         )
 
     async def _list(self, request: Request) -> builtins.list[C]:

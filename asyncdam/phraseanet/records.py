@@ -64,7 +64,10 @@ def _metadata_updates(value: object) -> list[dict[str, str | int]]:
                     item.get("meta_struct_id"), f"metadatas[{n}].meta_struct_id"
                 ),
                 # An empty meta_id adds a value; an empty value deletes the one named by meta_id.
-                "meta_id": "" if meta_id is None else req_id(meta_id, f"metadatas[{n}].meta_id"),
+                # `meta_id: ""` is the documented spelling of "add"; None and absent mean the same.
+                "meta_id": ""
+                if meta_id is None or meta_id == ""
+                else req_id(meta_id, f"metadatas[{n}].meta_id"),
                 "value": req_str(item.get("value", ""), f"metadatas[{n}].value", allow_empty=True),
             }
         )
@@ -156,7 +159,8 @@ class Records(RecordSearch):
     ) -> list[m.RecordMetadata]:
         """`POST .../setmetadatas/`: items `{meta_struct_id, meta_id?, value}`.
 
-        No `meta_id` adds a value; an empty `value` with a `meta_id` deletes that value.
+        No `meta_id` (or `meta_id: ""`) adds a value; an empty `value` with a `meta_id` deletes
+        that value.
         """
         data = form({"metadatas": _metadata_updates(metadatas)})
         request = self._request("POST", R + "setmetadatas/", _ids(databox_id, record_id), data=data)

@@ -29,7 +29,7 @@ from asyncdam.emulator.openasset.render import (
     trim,
     visible_fields,
 )
-from asyncdam.emulator.openasset.schema import NOUNS, V9, NounSpec, field_visible
+from asyncdam.emulator.openasset.schema import NOUNS, V9, FieldSpec, NounSpec, field_visible
 from asyncdam.emulator.openasset.seed import VIEWER_USER_ID
 from asyncdam.emulator.openasset.store import Record
 
@@ -37,6 +37,7 @@ logger = logging.getLogger("asyncdam.emulator.openasset")
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "MERGE", "OPTIONS", "PATCH"]
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "MERGE"})
 ACCESS_LEVELS = [1, 2, 3, 4]
+RESULT_FIELDS = {"file_id": FieldSpec("file_id", "i", writable=False)}
 
 
 async def rest(request: Request) -> Response:
@@ -342,7 +343,13 @@ async def _nested(
                 raise ApiError(404, "Requested object not found")
             return json_response(found[0], ctx, head=head)
         if nspec.kind == "results":
-            query = parse_query(ctx.params, {}, ())
+            # Result rows carry only `file_id`: it is the one field to filter and sort on.
+            query = parse_query(ctx.params, RESULT_FIELDS, ())
+            if query.filters:
+                predicate = compile_filters(query, lambda row, name: row.get(name))
+                items = [i for i in items if predicate(i)]
+            if query.order:
+                items = order_rows(items, query.order)
             shown = page(items, query)
             headers = list_headers(len(items), len(shown), query.offset, query.limit)
             return json_response(shown, ctx, 200, headers, head=head)
