@@ -70,6 +70,12 @@ def _returns(f: DocFacts, variant: str) -> str:
         )
     if f.result_kind == "many":
         return f"Returns `list[{f.model}]`; the route does not page."
+    if f.result_kind == "one" and f.paged:
+        where = "the JSON body" if f.paged == "body" else "the query"
+        return (
+            f"Returns `{f.model}`, one page: the route takes `page`/`per_page` in {where}, but "
+            "the spec types its answer as one object, so pass `page` to walk further."
+        )
     if f.result_kind == "one":
         return f"Returns `{f.model}`; fields the model does not name are kept in `extra`."
     if f.result_kind == "mapping":

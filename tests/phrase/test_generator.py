@@ -113,3 +113,22 @@ def test_extra_index_is_what_the_installed_client_gives() -> None:
     rebuilt, count = module.build(snapshot)
     assert count == 14
     assert rebuilt == committed
+
+
+def test_every_generated_method_documents_its_facts() -> None:
+    """All 301 operations: the docstring names the route, the operation, the result and retry."""
+    from asyncdam.phrase.resources import RESOURCES
+
+    checked = 0
+    for cls in RESOURCES.values():
+        module = sys.modules[cls.__module__]
+        for name, op in module.OPERATIONS.items():
+            doc = " ".join((getattr(cls, name).__doc__ or "").split())
+            assert f"{op.method} {op.path}" in doc, (op.op_id, doc)
+            assert f"Operation `{op.op_id}`" in doc, op.op_id
+            assert "Returns" in doc and ("Required:" in doc or "No parameter is required" in doc)
+            assert ("retried" in doc) or ("Retried" in doc), op.op_id
+            if op.paged:
+                assert "per_page" in doc, op.op_id
+            checked += 1
+    assert checked == 301

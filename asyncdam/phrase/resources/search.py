@@ -48,7 +48,8 @@ class SearchResource(ResourceBase):
     ) -> models.AccountSearchResult:
         """The `AccountSearchResult` that POST /accounts/{account_id}/search answers with.
 
-        Returns `AccountSearchResult`; fields the model does not name are kept in `extra`. Required:
+        Returns `AccountSearchResult`, one page: the route takes `page`/`per_page` in the JSON body,
+        but the spec types its answer as one object, so pass `page` to walk further. Required:
         `account_id`. Retried after transport errors and retryable statuses (429, most 5xx) within
         the retry budget: this POST only reads, so it is marked idempotent. Operation
         `search/in_account`.
