@@ -225,3 +225,39 @@ async def test_bulk_translation_and_key_actions_change_the_data() -> None:
         assert excluded.json() == {"records_affected": 1}
         fr = (await c.get(f"/projects/{pid}/keys/{key['id']}/translations")).json()
         assert {t["locale"]["name"]: t["excluded"] for t in fr}["fr"] is True
+
+
+async def test_reports_count_the_real_data() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        report = (await c.get(f"/projects/{pid}/report")).json()
+        keys = await c.get(f"/projects/{pid}/keys")
+        assert report["keys_count"] == json.loads(keys.headers["pagination"])["total_count"]
+        assert report["locales_count"] == len((await c.get(f"/projects/{pid}/locales")).json())
+        await c.post(f"/projects/{pid}/keys", json={"name": "brand.new"})
+        assert (await c.get(f"/projects/{pid}/report")).json()["keys_count"] == report[
+            "keys_count"
+        ] + 1
+        locales = await c.get(f"/projects/{pid}/report/locales", params={"locale_codes": "en"})
+        rows = locales.json()
+        assert [r["locale"]["code"] for r in rows] == ["en"]
+        assert rows[0]["keys_count"] == report["keys_count"] + 1
+        assert rows[0]["untranslated_keys_count"] >= 1  # the new key has no translation
+
+
+async def test_key_links_are_kept_on_the_parent() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        keys = [k["id"] for k in (await c.get(f"/projects/{pid}/keys")).json()[:3]]
+        url = f"/projects/{pid}/keys/{keys[0]}/key_links"
+        made = await c.post(url, json={"child_key_ids": keys[1:]})
+        assert made.status_code == 201
+        assert [k["id"] for k in made.json()["children"]] == keys[1:]
+        assert (await c.post(url, json={"child_key_ids": [keys[0]]})).status_code == 422
+        assert (await c.delete(f"{url}/{keys[1]}")).status_code == 200
+        assert [k["id"] for k in (await c.get(url)).json()["children"]] == keys[2:]
+        assert (await c.delete(f"{url}/{keys[1]}")).status_code == 404
+        on_branch = await c.get(url, params={"branch": "feature-x"})
+        assert on_branch.status_code == 404

@@ -20,6 +20,7 @@ from asyncdam.emulator.phrase import (
     routes_core,
     routes_keys,
     routes_locales,
+    routes_stats,
     routes_teams,
     routes_translations,
     routes_work,
@@ -67,6 +68,7 @@ BUILT_ROUTES = [
     *routes_translations.ROUTES,
     *routes_work.ROUTES,
     *routes_teams.ROUTES,
+    *routes_stats.ROUTES,
 ]
 # The hand-built routes; every other operation of the spec index is served from the spec.
 BUILT_ROUTER = Router(BUILT_ROUTES)

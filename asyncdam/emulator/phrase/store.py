@@ -267,6 +267,8 @@ class Store:
     # (path segments decoded, plus "@branch" when a branch was named).
     collections: dict[tuple[str, ...], dict[str, dict[str, Any]]] = attrs.field(factory=dict)
     singletons: dict[tuple[str, ...], dict[str, Any]] = attrs.field(factory=dict)
+    # Linked keys: project id -> parent key id -> child key ids.
+    key_links: dict[str, dict[str, list[str]]] = attrs.field(factory=dict)
     version: int = 0
     updated: float = 0.0
 
