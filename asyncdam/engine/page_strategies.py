@@ -327,6 +327,9 @@ class OffsetLimitStrategy:
     The next offset advances by the items actually received, so a server that clamps the page
     size loses nothing; fetch-ahead is offered only after a full page proves the size. `limit` is
     sent when the base request has none. A limit of 0 (OpenAsset: all rows) is a single page.
+    `overlap=1` starts each page on the previous page's last item, so a consistency-checking
+    paginator can see that no item slipped between the two (it applies when a page holds more
+    items than the overlap).
     """
 
     name: str = "offset-limit"
@@ -335,6 +338,7 @@ class OffsetLimitStrategy:
     limit: int | None = None
     total: TotalReader | None = attrs.field(factory=lambda: header_total("X-Full-Results-Count"))
     location: ParamLocation = "query"
+    overlap: int = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
 
     def first_request(self, base: Request) -> Request:
         """The base request at its offset (0 if none), with `limit` if it had none."""
@@ -352,6 +356,12 @@ class OffsetLimitStrategy:
     def _total(self, response: Response) -> int | None:
         return self.total(response) if self.total is not None else None
 
+    def _step(self, limit: int | None) -> int | None:
+        """New items per full page: the limit less the overlap (None when not addressable)."""
+        if not limit:
+            return None
+        return limit - self.overlap if limit > self.overlap else limit
+
     def inspect(self, request: Request, response: Response, item_count: int) -> PageInfo:
         """Advance by the items received; stop when empty, short, or past the total."""
         total = self._total(response)
@@ -359,23 +369,25 @@ class OffsetLimitStrategy:
         reached = offset + item_count
         if item_count == 0 or limit == 0:
             return PageInfo(None, total, 0)
+        back = self.overlap if item_count > self.overlap else 0
+        following = _set_params(request, {self.offset_param: reached - back}, self.location)
         if total is not None:
             if reached >= total:
                 return PageInfo(None, total, 0)
-            following = _set_params(request, {self.offset_param: reached}, self.location)
-            if limit is not None and item_count == limit:
-                return PageInfo(following, total, math.ceil((total - reached) / limit))
+            step = self._step(limit)
+            if limit is not None and item_count == limit and step:
+                return PageInfo(following, total, math.ceil((total - reached) / step))
             return PageInfo(following, total, None)
         if limit is not None and item_count < limit:
             return PageInfo(None, None, 0)
-        return PageInfo(_set_params(request, {self.offset_param: reached}, self.location))
+        return PageInfo(following)
 
     def skip_ahead(self, request: Request, pages: int) -> Request | None:
         """The request `pages` full pages later; None without a known page size."""
-        limit = self._limit_of(request)
-        if not limit:
+        step = self._step(self._limit_of(request))
+        if not step:
             return None
-        offset = self._offset_of(request) + pages * limit
+        offset = self._offset_of(request) + pages * step
         return _set_params(request, {self.offset_param: offset}, self.location)
 
     def cursor_for(self, request: Request) -> dict[str, Any]:

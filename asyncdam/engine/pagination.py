@@ -16,12 +16,14 @@ Two ways to fetch ahead, both structured (no task outlives the scope that starte
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
 import anyio
 import anyio.abc
 import attrs
 
+from asyncdam.engine.consistency import InvalidCursorError, PassMode
+from asyncdam.engine.listing_guard import ListingGuard, ListingMonitor
 from asyncdam.engine.page_strategies import (
     BodyOffsetStrategy,
     LinkHeaderStrategy,
@@ -35,6 +37,7 @@ from asyncdam.engine.request import Request, Response
 __all__ = [
     "BodyOffsetStrategy",
     "LinkHeaderStrategy",
+    "ListingMonitor",
     "OffsetLimitStrategy",
     "Page",
     "PageInfo",
@@ -82,6 +85,16 @@ class Paginator(Generic[T]):
     still delivered in order; inside `async with paginator:` they stream in the background. `cursor`
     (from `.cursor` of an earlier run) resumes exactly after the last item that run handed out.
     A paginator is single-use and for one consumer at a time.
+
+    With `identify` (item -> id) the listing is guarded (`consistency="repair"`, the default):
+    every item that exists for the whole listing is handed out exactly once, even while the
+    collection changes; items created or deleted meanwhile may or may not appear. Drift is
+    reported in `engine.stats.listing_drift` and the `drift` hook; after a pass that drifted
+    (or after every first pass with `reconcile="always"`) the listing is read again and only
+    ids not handed out yet are yielded, for at most `reconcile_passes` passes, then
+    `ListingChanged` is raised. `consistency="raise"` raises `ListingChanged` at the first drift
+    instead; `"off"` turns all of it off (no dedupe, no extra reads). Dedupe memory: about
+    16 bytes per id. See `asyncdam.engine.consistency` for how each pass is checked.
     """
 
     def __init__(
@@ -93,9 +106,38 @@ class Paginator(Generic[T]):
         *,
         fetch_ahead: int = 0,
         cursor: Mapping[str, Any] | None = None,
+        identify: Callable[[T], object] | None = None,
+        consistency: str = "repair",
+        reconcile: str = "on_drift",
+        reconcile_passes: int = 3,
+        monitor: ListingMonitor | None = None,
     ) -> None:
         if fetch_ahead < 0:
             raise ValueError("fetch_ahead must be >= 0")
+        self._options: dict[str, Any] = {
+            "identify": identify,
+            "consistency": consistency,
+            "reconcile": reconcile,
+            "reconcile_passes": reconcile_passes,
+            "monitor": monitor,
+        }
+        self._guard: ListingGuard | None = None
+        if identify is not None and consistency != "off":
+            mode: PassMode = "plain"
+            if getattr(strategy, "overlap", None) == 0:
+                strategy = attrs.evolve(strategy, overlap=1)  # type: ignore[misc]
+                mode = "overlap"
+            elif isinstance(strategy, PageNumberStrategy):
+                mode = "anchor"
+            self._guard = ListingGuard(
+                identify=identify,
+                mode=mode,
+                consistency=consistency,
+                reconcile=reconcile,
+                reconcile_passes=reconcile_passes,
+                monitor=monitor,
+            )
+        self._finished = False
         self._fetch = fetch
         self._strategy = strategy
         self._decode = decode
@@ -136,8 +178,43 @@ class Paginator(Generic[T]):
 
     @property
     def cursor(self) -> dict[str, Any]:
-        """A JSON-able resume point just after the last item (or page) handed out."""
+        """A JSON-able resume point just after the last item (or page) handed out.
+
+        A guarded listing's cursor also holds the ids handed out so far (8 bytes each, as
+        keyed hashes), so a resumed run repeats none; `checkpoint(include_seen=False)` leaves
+        them out when the caller can give them back with `mark_seen()` (e.g. from its output).
+        """
+        return self.checkpoint()
+
+    def checkpoint(self, *, include_seen: bool = True) -> dict[str, Any]:
+        """`.cursor`, optionally without the handed-out ids (see `mark_seen`)."""
+        plain = self._plain_cursor()
+        guard = self._guard
+        if guard is None or plain.get("done"):
+            return plain
+        index, skip = plain["index"], plain["skip"]
+        current = self._current
+        if skip == 0 and current is not None and self._served >= len(current.page.items) > 0:
+            # Point at the end of the page just served, not the start of the next one: a
+            # resumed run then reads that page again and checks its last item is still the
+            # one handed out last (nothing before the cursor was deleted meanwhile).
+            index, skip = current.page.index, self._served
+            plain["at"] = self._strategy.cursor_for(current.request)
+            plain["index"], plain["skip"] = index, skip
+        plain["guard"] = guard.export(include_seen=include_seen, index=index, skip=skip)
+        return plain
+
+    def mark_seen(self, ids: Any) -> int:
+        """Before iterating a listing resumed from `checkpoint(include_seen=False)`: the ids the
+        earlier run handed out (their count must match the cursor's); returns how many."""
+        if self._guard is None:
+            raise InvalidCursorError("mark_seen() needs a guarded listing (identify=...)")
+        return self._guard.mark_seen(ids)
+
+    def _plain_cursor(self) -> dict[str, Any]:
         head: dict[str, Any] = {"v": CURSOR_VERSION, "strategy": self._strategy.name}
+        if self._finished:
+            return {**head, "done": True}
         if self._replay is not None:
             # first_page() fetched it, but none of its items went out yet.
             position = self._strategy.cursor_for(self._replay.request)
@@ -147,7 +224,12 @@ class Paginator(Generic[T]):
             position = self._strategy.cursor_for(current.request)
             return {**head, "index": current.page.index, "skip": self._served, "at": position}
         if self._exhausted or self._next_request is None:
-            return {**head, "done": True}
+            if self._guard is None or current is None:
+                return {**head, "done": True}
+            # The pass is over but not closed yet: resume just after its last page.
+            assert current is not None
+            position = self._strategy.cursor_for(current.request)
+            return {**head, "index": current.page.index, "skip": self._served, "at": position}
         position = self._strategy.cursor_for(self._next_request)
         return {**head, "index": self._next_index, "skip": self._skip, "at": position}
 
@@ -160,6 +242,7 @@ class Paginator(Generic[T]):
             self._decode,
             fetch_ahead=self._fetch_ahead,
             cursor=cursor,
+            **self._options,
         )
 
     def __aiter__(self) -> _ItemIterator[T]:
@@ -213,36 +296,72 @@ class Paginator(Generic[T]):
     # -- the in-order page source ---------------------------------------------------------------
 
     def _restore(self, cursor: Mapping[str, Any]) -> None:
+        if not isinstance(cursor, Mapping):
+            raise InvalidCursorError("a cursor must be a JSON object")
         if cursor.get("v") != CURSOR_VERSION:
-            raise ValueError(f"unsupported cursor version {cursor.get('v')!r}")
+            raise InvalidCursorError(f"unsupported cursor version {cursor.get('v')!r}")
         if cursor.get("strategy") != self._strategy.name:
-            raise ValueError(
+            raise InvalidCursorError(
                 f"cursor is for {cursor.get('strategy')!r} paging, not {self._strategy.name!r}"
             )
         if cursor.get("done"):
-            self._exhausted = True
+            if cursor.get("done") is not True or set(cursor) - {"v", "strategy", "done"}:
+                raise InvalidCursorError("a finished cursor holds nothing but 'done': true")
+            self._exhausted = self._finished = True
             self._next_request = None
             return
         index, skip, position = cursor.get("index"), cursor.get("skip"), cursor.get("at")
-        if not (isinstance(index, int) and isinstance(skip, int) and index >= 0 and skip >= 0):
-            raise ValueError("cursor needs non-negative integers 'index' and 'skip'")
+        if not (_count(index) and _count(skip)):
+            raise InvalidCursorError("cursor needs non-negative integers 'index' and 'skip'")
         if not isinstance(position, Mapping):
-            raise ValueError("cursor needs a position 'at'")
+            raise InvalidCursorError("cursor needs a position 'at'")
+        try:
+            self._next_request = self._strategy.request_from_cursor(self._base, position)
+        except InvalidCursorError:
+            raise
+        except ValueError as exc:
+            raise InvalidCursorError(str(exc)) from None
         self._next_index = index
         self._skip = skip
-        self._next_request = self._strategy.request_from_cursor(self._base, position)
+        if self._guard is not None:
+            self._guard.restore(cursor.get("guard"), index=index, skip=skip)
 
     async def _next_page(self) -> _Fetched[T] | None:
         """The next page in order, or None at the end; a fetch error is raised here, in order."""
         if self._replay is not None:
-            fetched, self._replay = self._replay, None
-            return fetched
-        return await self._pull()
+            replay, self._replay = self._replay, None
+            return replay
+        while True:
+            fetched = await self._pull()
+            if fetched is not None or self._guard is None or self._closed or self._finished:
+                return fetched
+            if self._failed or not await self._close_pass():
+                self._finished = True
+                return None
+
+    async def _close_pass(self) -> bool:
+        """End-of-pass checks of a guarded listing; True when it rewound for another pass."""
+        guard = self._guard
+        assert guard is not None
+        first = self._strategy.first_request(self._base)
+        anchor_index = guard.watch.anchor_index
+        anchor = None if anchor_index is None else self._strategy.skip_ahead(first, anchor_index)
+        if not await guard.finish_pass(self._fetch, self._decode, first, anchor):
+            return False
+        self._buffer.clear()
+        self._drop_slots()
+        self._next_index, self._next_request = 0, first
+        self._exhausted, self._last_index, self._skip = False, None, 0
+        self._current, self._served = None, 0
+        return True
 
     async def _pull(self) -> _Fetched[T] | None:
         if self._closed or self._exhausted or self._failed or self._next_request is None:
             return None
         index, request = self._next_index, self._next_request
+        guard = self._guard
+        if guard is not None and index == 1 and guard.watch.needs_anchor:
+            await self._read_anchor(guard)
         entry: _Fetched[T] | Exception | None = None
         buffered = self._buffer.pop(index, None)
         if buffered is not None:
@@ -262,7 +381,32 @@ class Paginator(Generic[T]):
             self._drop_slots()
             raise entry
         self._accept(entry)
+        if guard is not None:
+            info = entry.info
+            more = info.remaining_pages is not None and info.remaining_pages > 0
+            await guard.on_page(
+                index,
+                entry.page.items,
+                total=info.total_items,
+                more_expected=more or (info.next_request is not None and bool(entry.page.items)),
+                request=request,
+            )
         return entry
+
+    async def _read_anchor(self, guard: ListingGuard) -> None:
+        """Anchor mode: read the last page right after the first one (see `consistency`)."""
+        last = self._last_index
+        if last is None or last < 1:
+            return
+        first = self._strategy.first_request(self._base)
+        anchor = self._strategy.skip_ahead(first, last)
+        if anchor is None:
+            return
+
+        def total_of(request: Request, response: Response, count: int) -> int | None:
+            return self._strategy.inspect(request, response, count).total_items
+
+        await guard.read_anchor(self._fetch, self._decode, total_of, anchor, last)
 
     def _same_position(self, a: Request, b: Request) -> bool:
         return self._strategy.cursor_for(a) == self._strategy.cursor_for(b)
@@ -409,6 +553,8 @@ class _ItemIterator(Generic[T]):
             if current is not None and p._served < len(current.page.items):
                 item = current.page.items[p._served]
                 p._served += 1
+                if p._guard is not None and not p._guard.admit(item):
+                    continue
                 return item
             fetched = await p._next_page()
             if fetched is None:
@@ -439,16 +585,29 @@ class _PageIterator(Generic[T]):
             # Switching from items to pages mid-page: hand out the rest of that page first.
             rest = current.page.items[p._served :]
             p._served = len(current.page.items)
-            return attrs.evolve(current.page, items=rest)
+            return _admitted(p, attrs.evolve(current.page, items=rest))
         fetched = await p._next_page()
         if fetched is None:
             raise StopAsyncIteration
         skip = min(p._skip, len(fetched.page.items))
         p._current, p._served, p._skip = fetched, len(fetched.page.items), 0
         if skip:
-            return attrs.evolve(fetched.page, items=fetched.page.items[skip:])
-        return fetched.page
+            return _admitted(p, attrs.evolve(fetched.page, items=fetched.page.items[skip:]))
+        return _admitted(p, fetched.page)
 
     async def aclose(self) -> None:
         """Stop iterating (for `contextlib.aclosing`)."""
         await self._p.aclose()
+
+
+def _admitted(paginator: Paginator[T], page: Page[T]) -> Page[T]:
+    """The page with the items a guarded listing handed out before left out."""
+    guard = paginator._guard
+    if guard is None:
+        return page
+    kept = [item for item in page.items if guard.admit(item)]
+    return page if len(kept) == len(page.items) else attrs.evolve(page, items=kept)
+
+
+def _count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10**9

@@ -70,6 +70,8 @@ class PhraseanetOffsetStrategy:
 
     `total` reads the listing size from a response (None when the route gives none: then a
     short page ends the listing). `window` caps offset + size (the search index window).
+    `overlap=1` starts each page on the previous page's last position, so a consistency-checking
+    paginator can see that the two pages still meet.
     """
 
     name: str = "phraseanet-offset"
@@ -79,6 +81,7 @@ class PhraseanetOffsetStrategy:
     total: Callable[[Response], int | None] | None = None
     window: int | None = INDEX_WINDOW
     location: ParamLocation = "data"
+    overlap: int = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
 
     def _offset(self, request: Request) -> int:
         return _int(_get(request, self.offset_param, self.location)) or 0
@@ -103,19 +106,23 @@ class PhraseanetOffsetStrategy:
         request = self._at(base, self._offset(base), self._size(base))
         return request if request is not None else base
 
+    def _step(self, size: int) -> int:
+        return size - self.overlap if size > self.overlap else size
+
     def inspect(self, request: Request, response: Response, item_count: int) -> PageInfo:
-        """Next offset = offset + size; end at the total (or at a short page without one)."""
+        """Next offset = offset + size (less the overlap); end at the total or a short page."""
         offset, size = self._offset(request), self._size(request)
-        following = offset + size
+        reached = offset + size
+        following = offset + self._step(size)
         total = self.total(response) if self.total is not None else None
         if total is not None:
-            if following >= total:
+            if reached >= total:
                 return PageInfo(None, total, 0)
             nxt = self._at(request, following, size)
             if nxt is None:
                 return PageInfo(None, total, 0)
             end = total if self.window is None else min(total, self.window)
-            return PageInfo(nxt, total, math.ceil((end - following) / size))
+            return PageInfo(nxt, total, max(1, math.ceil((end - reached) / self._step(size))))
         if item_count < size:
             return PageInfo(None, None, 0)
         return PageInfo(self._at(request, following, size), None, None)
@@ -123,7 +130,7 @@ class PhraseanetOffsetStrategy:
     def skip_ahead(self, request: Request, pages: int) -> Request | None:
         """The page `pages` steps later (sizes are fixed, so pages are addressable)."""
         size = self._size(request)
-        return self._at(request, self._offset(request) + pages * size, size)
+        return self._at(request, self._offset(request) + pages * self._step(size), size)
 
     def cursor_for(self, request: Request) -> dict[str, Any]:
         """`{"offset": n, "size": m}`."""

@@ -1,0 +1,294 @@
+"""The I/O side of complete listings: dedupe, drift events, anchor reads, reconciliation passes.
+
+A `ListingGuard` rides along a `Paginator` (see `asyncdam.engine.consistency` for the argument
+behind each check). The paginator calls it at five points: before fetching a page (the anchor
+read), after accepting a page (drift signals), when handing out an item (dedupe), at the end of
+a pass (the closing reads; another pass or the end), and when writing or reading a cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import attrs
+
+from asyncdam.engine.consistency import (
+    GUARD_VERSION,
+    SIGNALS,
+    InvalidCursorError,
+    ListingChanged,
+    PassMode,
+    PassWatch,
+    SeenIds,
+    check_policy,
+    ids_of,
+)
+from asyncdam.engine.events import EngineStats, Event, Hooks
+from asyncdam.engine.request import Request, Response
+
+__all__ = ["ListingGuard", "ListingMonitor"]
+
+
+@attrs.define
+class ListingMonitor:
+    """Where a guarded listing reports: the engine's counters and hooks, and what to call it."""
+
+    stats: EngineStats
+    hooks: Hooks
+    method: str = "GET"
+    url: str = ""
+
+
+class ListingGuard:
+    """Per-listing state of the consistency guarantee (one per paginator)."""
+
+    def __init__(
+        self,
+        *,
+        identify: Callable[[Any], object],
+        mode: PassMode,
+        consistency: str = "repair",
+        reconcile: str = "on_drift",
+        reconcile_passes: int = 3,
+        monitor: ListingMonitor | None = None,
+    ) -> None:
+        check_policy(consistency, reconcile, reconcile_passes)
+        self.identify = identify
+        self.mode: PassMode = mode
+        self.consistency = consistency
+        self.reconcile = reconcile
+        self.reconcile_passes = reconcile_passes
+        self.monitor = monitor
+        self.seen = SeenIds()
+        self.watch = PassWatch(mode=mode)
+        self.drift_reported = False
+        self.last_handed: str | None = None
+        # (page index, items skipped, id handed out just before) of a resumed cursor.
+        self.resume_point: tuple[int, int, str | None] | None = None
+        self.seen_expected: int | None = None  # ids a cursor without 'seen' said were handed out
+
+    # -- handing out ----------------------------------------------------------------------------
+
+    def admit(self, item: Any) -> bool:
+        """Whether to hand `item` out: True unless its id was handed out before."""
+        if self.seen_expected is not None:
+            raise InvalidCursorError(
+                f"this cursor was saved without its seen ids: call mark_seen() with the "
+                f"{self.seen_expected} ids handed out before iterating"
+            )
+        value = self.identify(item)
+        if value is None:
+            return True
+        key = str(value)
+        if not self.seen.add(key):
+            return False
+        self.last_handed = key
+        if self.watch.number > 1:
+            self.watch.added += 1
+            if self.monitor is not None:
+                self.monitor.stats.reconciled_items += 1
+        return True
+
+    def mark_seen(self, ids: Any) -> int:
+        """Record ids handed out by an earlier run (e.g. read back from its output)."""
+        for value in ids:
+            if value is not None:
+                self.seen.add(str(value))
+        expected, self.seen_expected = self.seen_expected, None
+        if expected is not None and len(self.seen) != expected:
+            got = len(self.seen)
+            self.seen_expected = expected
+            raise InvalidCursorError(
+                f"the cursor recorded {expected} handed-out ids, mark_seen() gave {got}"
+            )
+        return len(self.seen)
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    async def on_page(
+        self,
+        index: int,
+        items: Sequence[Any],
+        *,
+        total: int | None,
+        more_expected: bool,
+        request: Request,
+    ) -> None:
+        """Check a page accepted in order; report (or raise on) drift."""
+        ids = ids_of(items, self.identify)
+        point = self.resume_point if self.resume_point and self.resume_point[0] == index else None
+        resumed = point is not None
+        signals: list[str] = []
+        start = 1 if self.mode == "overlap" and index > 0 else 0
+        if point is not None:
+            self.resume_point = None
+            _, skip, last_id = point
+            start = max(start, skip)
+            if not self.watch.check_resume(ids, skip, last_id) and self.watch.flag(
+                "resume_mismatch"
+            ):
+                signals.append("resume_mismatch")
+        repeated = False
+        if self.watch.number == 1:
+            repeated = any(i is not None and i in self.seen for i in ids[start:])
+        signals += self.watch.observe(
+            index,
+            ids,
+            total=total,
+            more_expected=more_expected,
+            repeated=repeated,
+            resumed=resumed,
+        )
+        await self._report(signals, index, request)
+
+    async def read_anchor(
+        self,
+        fetch: Callable[[Request], Awaitable[Response]],
+        decode: Callable[[Response], Sequence[Any]],
+        total_of: Callable[[Request, Response, int], int | None],
+        request: Request,
+        index: int,
+    ) -> None:
+        """Read the last page right after the first (anchor mode) and remember its last item."""
+        response = await fetch(request)
+        items = decode(response)
+        ids = ids_of(items, self.identify)
+        total = total_of(request, response, len(items))
+        await self._report(self.watch.set_anchor(index, ids, total), index, request)
+
+    async def finish_pass(
+        self,
+        fetch: Callable[[Request], Awaitable[Response]],
+        decode: Callable[[Response], Sequence[Any]],
+        first: Request,
+        anchor: Request | None,
+    ) -> bool:
+        """Close a pass; True when another (reconciliation) pass must run."""
+        watch = self.watch
+        if self.mode == "anchor" and watch.anchor_index is not None and anchor is not None:
+            pages: dict[str, list[str | None]] = {}
+
+            async def read(name: str, request: Request) -> None:
+                pages[name] = ids_of(decode(await fetch(request)), self.identify)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(read, "first", first)
+                group.start_soon(read, "anchor", anchor)
+            signals = watch.check_end(pages["first"], pages["anchor"])
+            await self._report(signals, watch.anchor_index, anchor)
+        again = watch.drifted or (self.reconcile == "always" and watch.number == 1)
+        if not again:
+            return False
+        if watch.number > self.reconcile_passes:
+            raise ListingChanged(
+                f"the collection kept changing: {', '.join(watch.signals) or 'drift'} in the "
+                f"last of {watch.number} passes (reconcile_passes={self.reconcile_passes})",
+                signal=watch.signals[0] if watch.signals else "drift",
+                passes=watch.number,
+            )
+        self.watch = PassWatch(mode=self.mode, number=watch.number + 1)
+        if self.monitor is not None:
+            self.monitor.stats.reconciliation_passes += 1
+            await self.monitor.hooks.emit(
+                Event(
+                    kind="reconcile",
+                    method=self.monitor.method,
+                    url=self.monitor.url,
+                    reason=", ".join(watch.signals) or "always",
+                    detail={
+                        "pass": self.watch.number,
+                        "signals": list(watch.signals),
+                        "previous_added": watch.added,
+                    },
+                )
+            )
+        return True
+
+    async def _report(self, signals: list[str], index: int, request: Request) -> None:
+        if not signals:
+            return
+        monitor = self.monitor
+        if monitor is not None:
+            if not self.drift_reported:
+                monitor.stats.listing_drift += 1
+            for signal in signals:
+                await monitor.hooks.emit(
+                    Event(
+                        kind="drift",
+                        method=monitor.method,
+                        url=monitor.url,
+                        reason=SIGNALS[signal],
+                        detail={"signal": signal, "pass": self.watch.number, "page": index},
+                    )
+                )
+        self.drift_reported = True
+        if self.consistency == "raise":
+            raise ListingChanged(
+                f"the collection changed during the listing: {SIGNALS[signals[0]]} "
+                f"(page {index}, pass {self.watch.number})",
+                signal=signals[0],
+                passes=self.watch.number,
+            )
+
+    # -- cursors --------------------------------------------------------------------------------
+
+    def export(self, *, include_seen: bool, index: int, skip: int) -> dict[str, Any]:
+        """The guard's part of a cursor, with an integrity check over it."""
+        body: dict[str, Any] = {
+            "v": GUARD_VERSION,
+            "mode": self.mode,
+            "watch": self.watch.export(),
+            "handed": len(self.seen),
+            "last_handed": self.last_handed,
+            "drift_reported": self.drift_reported,
+            "at": [index, skip],
+            "seen": self.seen.export() if include_seen else None,
+        }
+        body["check"] = _digest(body)
+        return body
+
+    def restore(self, data: object, *, index: int, skip: int) -> None:
+        """Load a cursor's guard part, refusing anything malformed, tampered or impossible."""
+        if not isinstance(data, Mapping):
+            raise InvalidCursorError(
+                "cursor has no consistency state (saved with consistency='off'?)"
+            )
+        body = dict(data)
+        check = body.pop("check", None)
+        if check != _digest(body):
+            raise InvalidCursorError("cursor consistency state fails its integrity check")
+        if body.get("v") != GUARD_VERSION:
+            raise InvalidCursorError(f"unsupported cursor state version {body.get('v')!r}")
+        if body.get("at") != [index, skip]:
+            raise InvalidCursorError("cursor position and consistency state disagree")
+        self.watch = PassWatch.restore(
+            body.get("watch"), mode=self.mode, max_pass=self.reconcile_passes + 1
+        )
+        handed = body.get("handed")
+        if not isinstance(handed, int) or isinstance(handed, bool) or handed < 0:
+            raise InvalidCursorError("cursor field 'handed' must be a non-negative integer")
+        last = body.get("last_handed")
+        if last is not None and not isinstance(last, str):
+            raise InvalidCursorError("cursor field 'last_handed' must be a string")
+        if (last is None) != (handed == 0):
+            raise InvalidCursorError("cursor 'last_handed' and 'handed' disagree")
+        self.last_handed = last
+        self.drift_reported = bool(body.get("drift_reported"))
+        seen = body.get("seen")
+        if seen is None:
+            self.seen_expected = handed if handed else None
+        else:
+            self.seen = SeenIds.restore(seen)
+            if len(self.seen) != handed:
+                raise InvalidCursorError("cursor 'seen' does not hold 'handed' ids")
+        if skip > 0 or index > 0:
+            self.resume_point = (index, skip, last)
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:24]
