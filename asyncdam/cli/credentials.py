@@ -23,6 +23,8 @@ from typing import Any
 
 import attrs
 
+from asyncdam.engine.arguments import check_base_url_shape
+from asyncdam.engine.errors import InvalidArgumentError
 from asyncdam.engine.keys import short_hash
 
 __all__ = [
@@ -118,28 +120,73 @@ def resolve(
     elif profile is not None and profile != "default":
         raise CredentialError(f"profile {profile!r} requested but {path} does not exist")
 
-    url = base_url or env.get(prefix + "BASE_URL") or _str(section.get("base_url"))
+    where = f"[{chosen_profile}.{service}] in {path}"
+    url = _base_url(
+        (base_url, "--base-url"),
+        (env.get(prefix + "BASE_URL"), f"${prefix}BASE_URL"),
+        (_setting(section, "base_url", where), f"base_url of {where}"),
+    )
     if insecure_token:
         if warn is not None:
             warn(
                 "warning: a token on the command line is visible to other users (ps, shell "
                 f"history); prefer {prefix}TOKEN or {path}"
             )
-        return Credentials(service, insecure_token, url, "--token-insecure")
+        return _checked(Credentials(service, insecure_token, url, "--token-insecure"))
     token = env.get(prefix + "TOKEN")
     if token:
-        return Credentials(service, token, url, f"${prefix}TOKEN")
-    token = _str(section.get("token"))
+        return _checked(Credentials(service, token, url, f"${prefix}TOKEN"))
+    token = _setting(section, "token", where)
     if token:
-        return Credentials(service, token, url, f"[{chosen_profile}.{service}] in {path}")
+        return _checked(Credentials(service, token, url, where))
     raise CredentialError(
-        f'no {service} credential: set {prefix}TOKEN or add token = "..." under '
-        f"[{chosen_profile}.{service}] in {path}"
+        f'no {service} credential: set {prefix}TOKEN or add token = "..." under {where}'
     )
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _setting(section: Mapping[str, Any], name: str, where: str) -> str | None:
+    """A string setting; a TOML integer (`token = 12345`) is read as its digits."""
+    value = section.get(name)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise CredentialError(f"{name} under {where} must be a string, not {_toml_kind(value)}")
+    return value or None
+
+
+def _toml_kind(value: Any) -> str:
+    kinds = {bool: "a boolean", float: "a number", list: "an array", dict: "a table"}
+    return next((label for kind, label in kinds.items() if isinstance(value, kind)), "that")
+
+
+def _base_url(*candidates: tuple[str | None, str]) -> str | None:
+    """The first base URL given, checked here so a typo is named with where it came from."""
+    for value, source in candidates:
+        if not value:
+            continue
+        try:
+            return check_base_url_shape("base_url", value)
+        except InvalidArgumentError as exc:
+            reason = str(exc).removeprefix("base_url: ")
+            raise CredentialError(f"the base URL from {source} {reason}") from None
+    return None
+
+
+def _checked(creds: Credentials) -> Credentials:
+    """Refuse a token no HTTP header can carry, naming its source (never its value)."""
+    if not creds.token.isascii():
+        raise CredentialError(
+            f"the {creds.service} token from {creds.source} contains non-ASCII characters; "
+            "tokens are plain ASCII (was it pasted with a typographic character?)"
+        )
+    if creds.token != creds.token.strip() or not creds.token.isprintable():
+        raise CredentialError(
+            f"the {creds.service} token from {creds.source} contains spaces or control "
+            "characters at its ends or inside"
+        )
+    return creds
 
 
 def service_options(func: Any) -> Any:

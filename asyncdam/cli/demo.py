@@ -8,7 +8,6 @@ an item is missing or repeated, or the second pass did not return the same items
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from contextlib import ExitStack
@@ -18,6 +17,8 @@ import anyio
 import attrs
 import click
 
+from asyncdam.cli.demo_quota import TightQuota, run_tight_quota
+from asyncdam.cli.demo_rows import DemoRow, quota_bound
 from asyncdam.cli.output import Reporter, fail, stdout_console, table
 from asyncdam.emulator.config import EmulatorConfig, FaultConfig
 from asyncdam.emulator.registry import base_path, create_app, is_available
@@ -29,33 +30,6 @@ __all__ = ["DemoRow", "ServiceJob", "demo", "quota_bound"]
 
 PHRASE_QUOTA = 500  # the PhraseApp v2 default the emulator enforces: 500 requests per 5 minutes
 PHRASE_WINDOW = 300.0
-
-
-def quota_bound(counted: int, quota: int | None, window: float | None) -> float | None:
-    """The least time `counted` quota-charged requests need: whole windows beyond the first."""
-    if quota is None or window is None:
-        return None
-    if counted <= quota:
-        return 0.0
-    return (math.ceil(counted / quota) - 1) * window
-
-
-@attrs.define
-class DemoRow:
-    """One pass of one service, as shown in the final table."""
-
-    service: str
-    job: str
-    items: int
-    expected: int | None
-    requests: int
-    not_modified: int
-    rate_limited: int
-    retries: int
-    throttle_wait: float
-    elapsed: float
-    minimum: str
-    problems: list[str] = attrs.field(factory=list)
 
 
 Listing = Callable[[Any], Awaitable[tuple[Any, str]]]
@@ -270,8 +244,12 @@ def _server_429s(app: Any) -> int:
 
 
 @click.command()
-@click.option("--size", default=1.0, show_default=True, help="Scale of the emulators' data sets.")
-@click.option("--latency-ms", default=20.0, show_default=True, help="Emulated latency per request.")
+@click.option(
+    "--size", default=1.0, show_default=True, help="Scale of the emulators' data sets (0-10]."
+)
+@click.option(
+    "--latency-ms", default=20.0, show_default=True, help="Emulated latency per request (0-2000)."
+)
 @click.option(
     "--service",
     "services",
@@ -279,9 +257,21 @@ def _server_429s(app: Any) -> int:
     type=click.Choice(["phrase", "phraseanet", "openasset"]),
     help="Run only these services (repeat; default all).",
 )
+@click.option(
+    "--tight-quota/--no-tight-quota",
+    default=True,
+    show_default=True,
+    help="Also run the Phrase tight-quota job, paced by asyncdam and by a naive gather.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool) -> None:
-    """Run the bulk export + revalidation against local emulators; no account, no network."""
+def demo(
+    size: float, latency_ms: float, services: tuple[str, ...], tight_quota: bool, debug: bool
+) -> None:
+    """Run the bulk export + revalidation against local emulators; no account, no network.
+
+    Then the same tight-quota job twice: paced by asyncdam, and fired by a naive asyncio.gather.
+    """
+    _check_options(size, latency_ms)
     builders = {"phrase": _phrase_job, "phraseanet": _phraseanet_job, "openasset": _openasset_job}
     reporter = Reporter()
     jobs: list[ServiceJob] = []
@@ -293,6 +283,7 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
         jobs.append(built)
     if not jobs:
         fail("no service can run: install asyncdam with the 'emulator' extra")
+    paced = _tight_quota_job(tight_quota, jobs, latency_ms)
     started = time.perf_counter()
     rows: list[DemoRow] = []
     problems: list[str] = []
@@ -319,6 +310,8 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
                 refused = _server_429s(apps[job.service])
                 if refused:
                     problems.append(f"{job.service}: the emulator answered {refused} 429(s)")
+        if paced is not None:
+            rows.extend(run_tight_quota(paced, reporter.line))
     except Exception as exc:
         if debug:
             raise
@@ -328,7 +321,7 @@ def demo(size: float, latency_ms: float, services: tuple[str, ...], debug: bool)
     total = time.perf_counter() - started
     out = stdout_console()
     out.print(_table(rows))
-    for line in _legend(jobs, rows):
+    for line in _legend(jobs, rows, paced):
         out.print(line, highlight=False)
     for row in rows:
         problems.extend(f"{row.service}: {p}" for p in row.problems)
@@ -359,21 +352,46 @@ def _table(rows: list[DemoRow]) -> Any:
     return table("asyncdam demo", columns, body)
 
 
-def _legend(jobs: list[ServiceJob], rows: list[DemoRow]) -> list[str]:
+def _legend(jobs: list[ServiceJob], rows: list[DemoRow], paced: TightQuota | None) -> list[str]:
     """What the columns mean, and each service's quota (or that it documents none)."""
     lines = [
-        "reqs: HTTP requests sent; wait: time the limiter held requests back;",
+        "reqs: HTTP requests sent; wait: time the limiter held requests back (summed);",
         "quota min: least time the service's quota allows for the requests counted against it",
     ]
     for job in jobs:
         if job.quota is None:
             lines.append(f"{job.service}: no documented quota (quota min: -)")
         else:
-            counted = sum(r.requests - r.not_modified for r in rows if r.service == job.service)
+            counted = sum(
+                r.requests - r.not_modified
+                for r in rows
+                if r.service == job.service and not r.job.startswith("tight")
+            )
             lines.append(
                 f"{job.service}: quota {job.quota} requests per {job.window:g} s, "
                 f"{counted} counted (304s are free)"
             )
         if job.note:
             lines.append(f"{job.service}: {job.note}")
+    if paced is not None:
+        lines.append(
+            f"phrase tight: {paced.calls} key fetches started at once, {paced.quota} requests "
+            f"per {paced.window:g} s, 2 at a time;"
+        )
+        lines.append("  asyncdam queues them; a naive asyncio.gather is refused (429) past both")
     return lines
+
+
+def _check_options(size: float, latency_ms: float) -> None:
+    """One clear line (and exit 1) for a value the emulators cannot use."""
+    if not 0 < size <= 10:
+        fail(f"demo: --size must be above 0 and at most 10, got {size:g}")
+    if not 0 <= latency_ms <= 2000:
+        fail(f"demo: --latency-ms must be between 0 and 2000, got {latency_ms:g}")
+
+
+def _tight_quota_job(wanted: bool, jobs: list[ServiceJob], latency_ms: float) -> TightQuota | None:
+    """The tight-quota job when asked for and the Phrase adapter and emulator are here."""
+    if not wanted or not any(job.service == "phrase" for job in jobs):
+        return None
+    return TightQuota(latency_ms=latency_ms)

@@ -19,7 +19,7 @@ import click
 
 from asyncdam.cli.credentials import Credentials, resolve, service_options
 from asyncdam.cli.jobs import CursorSource, run_export
-from asyncdam.cli.output import Reporter, fail, guarded, show_plan
+from asyncdam.cli.output import Reporter, fail, guarded, refuse_overwrite, show_plan
 
 __all__ = ["ExportArgs", "ExportJob", "export_options", "run_export_command", "safe_name"]
 
@@ -37,6 +37,7 @@ class ExportArgs:
     base_url: str | None
     token_insecure: str | None = attrs.field(repr=False)
     debug: bool
+    force: bool = False  # overwrite an existing OUTPUT that has no resume state
 
     @property
     def resume(self) -> Path:
@@ -71,6 +72,7 @@ _SHARED = (
     "download_dir",
     "concurrency",
     "dry_run",
+    "force",
     "profile",
     "base_url",
     "token_insecure",
@@ -118,6 +120,11 @@ def export_options(
                 "--concurrency", default=2, show_default=True, help="Requests in flight at once."
             ),
             click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing."),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="Overwrite OUTPUT when it exists without resume state (a finished export).",
+            ),
         ]
         # Applied innermost first, so --help lists the service options last.
         wrapped: Callable[..., None] = service_options(command)
@@ -154,6 +161,8 @@ def run_export_command(args: ExportArgs, job: ExportJob) -> None:
                 f"ASYNCDAM_{job.service.upper()}_BASE_URL"
             )
         download_dir = args.download_dir if job.save is not None else None
+        what = f"{job.service} export"
+        refuse_overwrite(args.output, force=args.force, resuming=resume.exists(), what=what)
         if args.dry_run:
             state = f"resume from {resume}" if resume.exists() else "fresh start"
             lines = [f"{job.describe} -> {args.output} ({state})"]

@@ -18,12 +18,27 @@ def openasset() -> None:
     """Bulk jobs for OpenAsset ($ASYNCDAM_OPENASSET_TOKEN as ID:SECRET, ..._BASE_URL)."""
 
 
+def _file_fields() -> frozenset[str]:
+    """File fields a filter may name (the server ignores unknown ones, so all files would match)."""
+    from asyncdam.openasset.models import File
+    from asyncdam.openasset.nouns import NOUNS, field_names
+
+    nested = {n.expansion for n in NOUNS["Files"].nested.values() if n.expansion}
+    return frozenset(field_names(File)) - nested - {"fields"}
+
+
 def _filters(pairs: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    known = _file_fields()
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--filter")
+        if name not in known:
+            raise click.BadParameter(
+                f"files have no field {name!r} (known: {', '.join(sorted(known))})",
+                param_hint="--filter",
+            )
         out[name] = value
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -32,7 +33,15 @@ from asyncdam.engine.errors import (
     Unauthorized,
 )
 
-__all__ = ["Reporter", "describe_error", "fail", "guarded", "stderr_console", "stdout_console"]
+__all__ = [
+    "Reporter",
+    "describe_error",
+    "fail",
+    "guarded",
+    "refuse_overwrite",
+    "stderr_console",
+    "stdout_console",
+]
 
 
 def stdout_console() -> Console:
@@ -75,6 +84,23 @@ def describe_error(exc: BaseException, *, what: str = "", not_found: str = "") -
     if isinstance(exc, AsyncDamError | ValueError | OSError):
         return f"{prefix}{exc}"
     return f"{prefix}unexpected {type(exc).__name__}: {exc}"
+
+
+def refuse_overwrite(path: Path, *, force: bool, resuming: bool, what: str) -> None:
+    """Stop (one line, exit 1) before a command replaces an existing file the user did not offer.
+
+    Every command that writes an output file calls this first: the file may be overwritten only
+    when the command resumes into it (its resume state exists) or the user passed `--force`.
+    """
+    if force or resuming:
+        return
+    if path.is_dir():
+        fail(f"{what}: {path} is a directory; give a file name")
+    if path.exists():
+        fail(
+            f"{what}: {path} already exists and no resume state says it belongs to this job; "
+            "pass --force to overwrite it, or choose another file"
+        )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -44,6 +44,24 @@ def _plan(reporter: Reporter, creds: Credentials, lines: list[str]) -> None:
     show_plan(reporter, where, creds.source, creds.fingerprint, lines)
 
 
+async def _check_locales(
+    client: Any, project_id: str, branch: str | None, wanted: tuple[str, ...]
+) -> None:
+    """Refuse locales the project lacks, by name, before any download (one listing request).
+
+    A 404 of the listing itself means the project is unknown (the caller's `not_found`).
+    """
+    known = [loc async for loc in client.locales.list(project_id, branch=branch)]
+    names = {str(v) for loc in known for v in (loc.id, loc.name, loc.code) if v}
+    missing = [w for w in wanted if w not in names]
+    if missing:
+        listed = ", ".join(sorted({str(loc.name or loc.code or loc.id) for loc in known}))
+        raise ValueError(
+            f"unknown locale {', '.join(map(repr, missing))} in project {project_id!r} "
+            f"(its locales: {listed or 'none'})"
+        )
+
+
 @click.group()
 def phrase() -> None:
     """Bulk jobs for Phrase Strings (credential: $ASYNCDAM_PHRASE_TOKEN or the config file)."""
@@ -114,6 +132,8 @@ def pull(
                 secret = await anyio.to_thread.run_sync(cache.stored_key_secret)
             with using_key_secret(secret):
                 async with Engine(cache=cache) as engine, _client(creds, engine) as client:
+                    if locales:
+                        await _check_locales(client, project_id, branch, locales)
                     results = await client.pull(
                         project_id,
                         dest,

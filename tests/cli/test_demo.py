@@ -19,15 +19,46 @@ def test_demo_runs_to_a_clean_exit() -> None:
         assert f"{service} export" in result.output
         assert f"{service} revalidate" in result.output
     assert "error:" not in result.output
+    # The tight-quota job: asyncdam fetched all 60 keys without a 429, the naive gather did not.
+    paced = _cells(result.output, "phrase tight: asyncdam")
+    naive = _cells(result.output, "phrase tight: naive gather")
+    assert paced[:4] == ["60", "60", "0", "0"]  # items, requests, 304s, 429s
+    assert int(naive[3]) > 0 and int(naive[0]) < 60
+    assert int(naive[0]) + int(naive[3]) == 60
     assert "demo finished" in result.output
     # Off a terminal: a few progress lines, never one per item.
     assert len(result.output.splitlines()) < 80
 
 
+def _cells(output: str, label: str) -> list[str]:
+    """The cells after `label` in the demo table's row for it."""
+    (line,) = [row for row in output.splitlines() if row.strip().startswith(label)]
+    return line.strip()[len(label) :].split()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--size", "-1"], "--size must be above 0"),
+        (["--size", "0"], "--size must be above 0"),
+        (["--size", "1000"], "at most 10"),
+        (["--latency-ms", "-5"], "--latency-ms must be between 0 and 2000"),
+    ],
+)
+def test_bad_demo_options_are_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["demo", *args])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: demo:") and message in lines[0]
+
+
 def test_demo_one_service() -> None:
-    result = CliRunner().invoke(main, ["demo", "--service", "phrase", "--size", "0.1"])
+    result = CliRunner().invoke(
+        main, ["demo", "--service", "phrase", "--size", "0.1", "--no-tight-quota"]
+    )
     assert result.exit_code == 0, result.output
     assert "phraseanet" not in result.output
+    assert "tight" not in result.output
     assert "quota 500 requests per 300 s" in result.output
 
 
@@ -87,7 +118,9 @@ def test_demo_fails_with_one_line_when_a_check_fails(monkeypatch: pytest.MonkeyP
         return attrs.evolve(job, identity=lambda key: "same")
 
     monkeypatch.setattr(demo_module, "_phrase_job", lossy)
-    result = CliRunner().invoke(main, ["demo", "--service", "phrase", "--size", "0.05"])
+    result = CliRunner().invoke(
+        main, ["demo", "--service", "phrase", "--size", "0.05", "--no-tight-quota"]
+    )
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "delivered twice" in errors[0]
