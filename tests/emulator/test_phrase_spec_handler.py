@@ -261,3 +261,29 @@ async def test_key_links_are_kept_on_the_parent() -> None:
         assert (await c.delete(f"{url}/{keys[1]}")).status_code == 404
         on_branch = await c.get(url, params={"branch": "feature-x"})
         assert on_branch.status_code == 404
+
+
+async def test_actions_add_to_the_items_collections_and_mark_the_item() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        pid = (await main_project(c))["id"]
+        account = (await c.get("/accounts")).json()[0]["id"]
+        syncs = f"/accounts/{account}/repo_syncs"
+        body = {"project_id": pid, "repo_name": "org/app", "connection_type": "token"}
+        too_long = await c.post(syncs, json={**body, "name": "x" * 101})
+        assert too_long.json()["errors"][0]["message"] == "is too long (maximum is 100 characters)"
+        sync = (await c.post(syncs, json=body)).json()
+        events = f"{syncs}/{sync['id']}/events"
+        before = [e["id"] for e in (await c.get(events)).json()]
+        made = await c.post(f"{syncs}/{sync['id']}/import", json={})
+        assert made.status_code == 200
+        after = [e["id"] for e in (await c.get(events)).json()]
+        assert after == [*before, made.json()["id"]]
+        assert (await c.get(f"{events}/{made.json()['id']}")).json() == made.json()
+        key = (await c.get(f"/projects/{pid}/keys")).json()[0]["id"]
+        comments = f"/projects/{pid}/keys/{key}/comments"
+        comment = (await c.post(comments, json={"message": "m"})).json()
+        assert (await c.patch(f"{comments}/{comment['id']}/read", json={})).status_code == 204
+        assert (await c.get(f"{comments}/{comment['id']}/read")).status_code == 204
+        missing = await c.patch(f"{comments}/{'0' * 32}/read", json={})
+        assert missing.status_code == 404

@@ -15,8 +15,15 @@ from typing import Any
 
 from asyncdam.emulator.phrase.context import Ctx, Reply, json_reply, message
 from asyncdam.emulator.phrase.router import Handler, Router, RouteSpec
-from asyncdam.emulator.phrase.spec_model import SpecOp, SpecTable, is_param, normalize, spec_table
-from asyncdam.emulator.phrase.spec_store import Place, Record, SpecStore, new_record
+from asyncdam.emulator.phrase.spec_model import (
+    SpecOp,
+    SpecTable,
+    is_param,
+    normalize,
+    resource_name,
+    spec_table,
+)
+from asyncdam.emulator.phrase.spec_store import NOUN, Place, Record, SpecStore, new_record
 from asyncdam.emulator.phrase.spec_values import Seed, check_body, render
 from asyncdam.emulator.phrase.web import iso, paginate, read_form, validation_failed, wrote
 
@@ -39,9 +46,15 @@ VERB_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
+# Suffixes the spec gives the fuller form of a schema (`job` -> `job_details`).
+DETAIL_SUFFIXES = ("", "_details", "_detail", "_with_user", "_with_stats")
+
+
 def same_resource(a: str, b: str) -> bool:
-    """Whether two schema names describe one resource (`job` and `job_details`)."""
-    return bool(a and b) and (a == b or a.startswith(b + "_") or b.startswith(a + "_"))
+    """Whether two schema names name one resource (`job` and `job_details`, not `job_locale`)."""
+    if not (a and b):
+        return False
+    return any(a + s == b or b + s == a for s in DETAIL_SUFFIXES)
 
 
 class SpecHandler:
@@ -102,7 +115,7 @@ class SpecHandler:
             key=str(record.get("id", "")),
             created=str(record.get("created_at") or iso(ctx.now)),
             updated=str(record.get("updated_at") or iso(ctx.now)),
-            resource=op.resource,
+            resource=str(record.get(NOUN) or op.resource),
             known=self.store.known(ctx, op, place),
         )
         return render(self.schemas, schema, record, seed)
@@ -130,8 +143,11 @@ class SpecHandler:
         for key in keys:
             by_id = key is not None and coll.key_field == "id"
             old = items.get(key) if key is not None else None
-            record = new_record(ctx, fields, key if by_id else None) if old is None else old
-            items[key if key is not None else record["id"]] = record
+            if old is None:
+                record = new_record(ctx, op.resource, fields, key if by_id else None)
+                items[key if key is not None else record["id"]] = record
+            else:
+                record = old
         wrote(ctx)
         return self._answer(ctx, op, place, record, op.status)
 
@@ -180,16 +196,9 @@ class SpecHandler:
         mutable = True
         pos = n - 1 if is_param(op.segments[-1]) else n - 2
         if pos >= 1 and is_param(op.segments[pos]):
-            coll = self.store.collection(op, pos)
-            if normalize("/" + "/".join(op.segments[: pos + 1])) in self.store.built_gets:
-                parent = await self.store.built_get(ctx, place, pos + 1)
-                mutable = False
-            else:
-                parent = self.store.item(ctx, coll, place, pos)[2]
-            if coll is not None and same_resource(coll.item_ref, op.response_ref):
-                target = parent
+            target, mutable = await self._on_item(ctx, op, place, pos, fields)
         if target is None:
-            target, mutable = self._singleton(ctx, place, n), True
+            target, mutable = self._singleton(ctx, place, n, op.resource), True
             if op.method == "DELETE":
                 ctx.store.singletons.pop(place.key(n), None)
         if op.method != "GET":
@@ -197,6 +206,29 @@ class SpecHandler:
                 self._apply(op, target, fields, ctx.now)
             wrote(ctx)
         return self._answer(ctx, op, place, target, op.status)
+
+    async def _on_item(
+        self, ctx: Ctx, op: SpecOp, place: Place, pos: int, fields: Record
+    ) -> tuple[Record | None, bool]:
+        # An action on an item answers the item itself (`webhook/test`), or an item it adds to
+        # one of the item's collections (`repo_sync/import` -> an event in `.../events`).
+        coll = self.store.collection(op, pos)
+        parent_norm = normalize("/" + "/".join(op.segments[: pos + 1]))
+        if parent_norm in self.store.built_gets:
+            parent, mutable = await self.store.built_get(ctx, place, pos + 1), False
+        else:
+            parent, mutable = self.store.item(ctx, coll, place, pos)[2], True
+        if op.response is None or (coll and same_resource(coll.item_ref, op.response_ref)):
+            return parent, mutable
+        for child in self.table.collections.values():
+            head, _, word = child.norm.rpartition("/")
+            if head == parent_norm and same_resource(child.item_ref, op.response_ref):
+                key = place.key_for([*place.segs[: pos + 1], word])
+                items = self.store.items_at(ctx, child, key, keep=True)
+                record = new_record(ctx, resource_name(child.norm.split("/")), {})
+                items[record["id"]] = record
+                return record, True
+        return None, True
 
     def _collection_action(self, ctx: Ctx, op: SpecOp, place: Place, fields: Record) -> Reply:
         n = len(place.segs)
@@ -209,11 +241,11 @@ class SpecHandler:
         schema = op.response.get("items", {}) if op.response else {}
         return json_reply([self._render(ctx, op, place, schema, r) for r in records], op.status)
 
-    def _singleton(self, ctx: Ctx, place: Place, upto: int) -> Record:
+    def _singleton(self, ctx: Ctx, place: Place, upto: int, noun: str) -> Record:
         key = place.key(upto)
         record = ctx.store.singletons.get(key)
         if record is None:
-            record = ctx.store.singletons[key] = new_record(ctx, {})
+            record = ctx.store.singletons[key] = new_record(ctx, noun, {})
         return record
 
     def _apply(self, op: SpecOp, record: Record, fields: Record, now: float) -> None:

@@ -48,16 +48,23 @@ class Place:
 
     def key(self, upto: int) -> tuple[str, ...]:
         """The storage key of the path made of the first `upto` segments."""
-        base = tuple(self.segs[:upto])
-        if self.branch and base[:1] == ("projects",):
-            return ("@" + self.branch, *base)
-        return base
+        return self.key_for(self.segs[:upto])
+
+    def key_for(self, segs: list[str]) -> tuple[str, ...]:
+        """The storage key of the path `segs` (decoded), on this request's branch."""
+        if self.branch and segs[:1] == ["projects"]:
+            return ("@" + self.branch, *segs)
+        return tuple(segs)
 
 
-def new_record(ctx: Ctx, fields: Record, rid: str | None = None) -> Record:
-    """A stored item: an id (fresh unless given), real timestamps and the accepted fields."""
+NOUN = "_noun"  # what a record is (made-up names and URLs say it); never rendered
+
+
+def new_record(ctx: Ctx, noun: str, fields: Record, rid: str | None = None) -> Record:
+    """A stored `noun`: an id (fresh unless given), real timestamps and the accepted fields."""
     stamp = iso(ctx.now)
-    return {"id": rid or ctx.store.new_id(), "created_at": stamp, "updated_at": stamp, **fields}
+    record = {"id": rid or ctx.store.new_id(), "created_at": stamp, "updated_at": stamp}
+    return {**record, **fields, NOUN: noun}
 
 
 def branch_name(ctx: Ctx) -> str:
@@ -144,16 +151,22 @@ class SpecStore:
         self, ctx: Ctx, coll: Collection | None, place: Place, upto: int, keep: bool = False
     ) -> dict[str, Record]:
         """The items of the collection at the first `upto` segments (stored when `keep`)."""
-        key = place.key(upto)
+        return self.items_at(ctx, coll, place.key(upto), keep)
+
+    def items_at(
+        self, ctx: Ctx, coll: Collection | None, key: tuple[str, ...], keep: bool = False
+    ) -> dict[str, Record]:
+        """The items stored under `key`; a listed-only collection gets its first items now."""
         found = ctx.store.collections.get(key)
         if found is not None:
             return found
         found = {}
         if coll is not None and coll.seeded:
             for number in range(1, SEEDED_ITEMS + 1):
-                record = new_record(ctx, {})
+                noun = resource_name(coll.norm.split("/"))
+                record = new_record(ctx, noun, {})
                 if coll.key_field == "name":
-                    record["name"] = f"{resource_name(coll.norm.split('/'))} {number}"
+                    record["name"] = f"{noun} {number}"
                 found[record[coll.key_field]] = record
             keep = True
         if keep:
@@ -171,7 +184,8 @@ class SpecStore:
         if record is None:
             if not open_:
                 raise not_found()
-            record = items[key] = new_record(ctx, {}, key)
+            noun = resource_name(coll.norm.split("/")) if coll is not None else "Item"
+            record = items[key] = new_record(ctx, noun, {}, key)
         return items, key, record
 
     def drop_below(self, ctx: Ctx, place: Place, upto: int) -> None:

@@ -19,6 +19,7 @@ from asyncdam.emulator.phrase.spec_model import Schemas
 from asyncdam.emulator.phrase.web import parse_bool
 
 MAX_DEPTH = 4
+BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "_noun"})
 SEP = ","
 
 
@@ -64,10 +65,12 @@ def _object(schemas: Schemas, node: dict[str, Any], value: Any, seed: Seed, path
     if not isinstance(value, dict):
         value = {}
     if not props:
+        # A free-form map holds what was sent, never the record's own bookkeeping.
+        entries = {k: v for k, v in value.items() if path or k not in BOOKKEEPING}
         extra = node.get("additionalProperties")
         if isinstance(extra, dict):
-            return {k: render(schemas, extra, v, seed, f"{path}.{k}") for k, v in value.items()}
-        return dict(value)
+            return {k: render(schemas, extra, v, seed, f"{path}.{k}") for k, v in entries.items()}
+        return entries
     depth = path.count(".") + path.count("[")
     required = set(node.get("required", ()))
     out: dict[str, Any] = {}
@@ -155,7 +158,10 @@ def check_body(schemas: Schemas, schema: dict[str, Any], args: dict[str, Any]) -
             continue
         sub = schemas.resolve(raw_sub)
         ok, value = _field(schemas, sub, args[field])
-        if ok:
+        limit = sub.get("maxLength")
+        if ok and isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+            errors.append((field, f"is too long (maximum is {limit} characters)"))
+        elif ok:
             clean[field] = value
         elif not any(f == field for f, _ in errors):
             errors.append((field, _why(sub)))
