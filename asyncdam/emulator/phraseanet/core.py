@@ -41,6 +41,15 @@ _PERMALINK = re.compile(r"^/permalink/v1/(\d+)/(\d+)/([a-z]+)/(?:[^/]*)$")
 #: error_details of a 500 caused by an emulator bug rather than by a modelled server failure.
 UNHANDLED = "Unhandled emulator error"
 _READ_ONLY = ("search/", "searchraw/", "hello/")
+#: What the core answers before the route table: (methods, path pattern, label). The OAuth,
+#: API-info and file routes are handled in `_front`; this list names them for route tables.
+FRONT_ROUTES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("POST",), r"/api/oauthv2/token", "POST /api/oauthv2/token"),
+    (("GET", "HEAD", "POST"), r"/api/oauthv2/authorize", "GET|POST /api/oauthv2/authorize"),
+    (("GET", "HEAD"), r"/api/", "GET /api/"),
+    (("GET", "HEAD"), r"/medias/[^/]+", "GET /medias/{jwt}"),
+    (("GET", "HEAD"), _PERMALINK.pattern.strip("^$"), "GET /permalink/v1/{d}/{r}/{subdef}/{file}"),
+)
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
