@@ -236,7 +236,9 @@ class ListingGuard:
 
     # -- cursors --------------------------------------------------------------------------------
 
-    def export(self, *, include_seen: bool, index: int, skip: int) -> dict[str, Any]:
+    def export(
+        self, *, include_seen: bool, index: int, skip: int, at: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """The guard's part of a cursor, with an integrity check over it."""
         body: dict[str, Any] = {
             "v": GUARD_VERSION,
@@ -245,13 +247,13 @@ class ListingGuard:
             "handed": len(self.seen),
             "last_handed": self.last_handed,
             "drift_reported": self.drift_reported,
-            "at": [index, skip],
+            "at": [index, skip, dict(at)],
             "seen": self.seen.export() if include_seen else None,
         }
         body["check"] = _digest(body)
         return body
 
-    def restore(self, data: object, *, index: int, skip: int) -> None:
+    def restore(self, data: object, *, index: int, skip: int, at: Mapping[str, Any]) -> None:
         """Load a cursor's guard part, refusing anything malformed, tampered or impossible."""
         if not isinstance(data, Mapping):
             raise InvalidCursorError(
@@ -263,7 +265,7 @@ class ListingGuard:
             raise InvalidCursorError("cursor consistency state fails its integrity check")
         if body.get("v") != GUARD_VERSION:
             raise InvalidCursorError(f"unsupported cursor state version {body.get('v')!r}")
-        if body.get("at") != [index, skip]:
+        if body.get("at") != [index, skip, dict(at)]:
             raise InvalidCursorError("cursor position and consistency state disagree")
         self.watch = PassWatch.restore(
             body.get("watch"), mode=self.mode, max_pass=self.reconcile_passes + 1

@@ -201,7 +201,9 @@ class Paginator(Generic[T]):
             index, skip = current.page.index, self._served
             plain["at"] = self._strategy.cursor_for(current.request)
             plain["index"], plain["skip"] = index, skip
-        plain["guard"] = guard.export(include_seen=include_seen, index=index, skip=skip)
+        plain["guard"] = guard.export(
+            include_seen=include_seen, index=index, skip=skip, at=plain["at"]
+        )
         return plain
 
     def mark_seen(self, ids: Any) -> int:
@@ -324,7 +326,7 @@ class Paginator(Generic[T]):
         self._next_index = index
         self._skip = skip
         if self._guard is not None:
-            self._guard.restore(cursor.get("guard"), index=index, skip=skip)
+            self._guard.restore(cursor.get("guard"), index=index, skip=skip, at=position)
 
     async def _next_page(self) -> _Fetched[T] | None:
         """The next page in order, or None at the end; a fetch error is raised here, in order."""

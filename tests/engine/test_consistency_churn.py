@@ -92,8 +92,12 @@ class ChurnServer:
             start = (page - 1) * size
             pages = max(1, -(-total // size))
             headers["Pagination"] = json.dumps(
-                {"total_count": total, "total_pages_count": pages, "current_page": page,
-                 "current_per_page": size}
+                {
+                    "total_count": total,
+                    "total_pages_count": pages,
+                    "current_page": page,
+                    "current_per_page": size,
+                }
             )
         elif self.style == "offset":
             start, size = int(query.get("offset", 0)), int(query.get("limit", 10))
@@ -224,7 +228,11 @@ async def test_unchanged_collection_costs_no_extra_pass() -> None:
 
 
 async def test_offset_listing_costs_only_the_overlap() -> None:
-    server = ChurnServer(95, "offset", seed=1, )
+    server = ChurnServer(
+        95,
+        "offset",
+        seed=1,
+    )
     got = [i["id"] async for i in make(server, 10, fetch_ahead=4)]
     assert got == list(range(1, 96))
     assert server.requests == 11  # 95 items, 9 new per page after the first
@@ -233,7 +241,11 @@ async def test_offset_listing_costs_only_the_overlap() -> None:
 async def test_drift_is_reported_and_repaired() -> None:
     stats, events = EngineStats(), []
     hooks = Hooks(drift=[events.append], reconcile=[events.append])
-    server = ChurnServer(50, "pagination", seed=3, )
+    server = ChurnServer(
+        50,
+        "pagination",
+        seed=3,
+    )
     pager = make(server, 10, monitor=ListingMonitor(stats=stats, hooks=hooks, url="/items"))
     got: list[int] = []
     async for item in pager:
@@ -254,7 +266,11 @@ async def test_drift_is_reported_and_repaired() -> None:
 
 async def test_balanced_churn_is_caught_by_the_anchor() -> None:
     """A deletion before the cursor and a creation at the end keep the total unchanged."""
-    server = ChurnServer(50, "pagination", seed=3, )
+    server = ChurnServer(
+        50,
+        "pagination",
+        seed=3,
+    )
     pager = make(server, 10)
     got: list[int] = []
     async for item in pager:
@@ -269,7 +285,11 @@ async def test_balanced_churn_is_caught_by_the_anchor() -> None:
 
 
 async def test_raise_policy_raises_listing_changed() -> None:
-    server = ChurnServer(50, "offset", seed=3, )
+    server = ChurnServer(
+        50,
+        "offset",
+        seed=3,
+    )
     pager = make(server, 10, consistency="raise")
     got: list[int] = []
     with pytest.raises(ListingChanged) as info:
@@ -290,13 +310,21 @@ async def test_repair_gives_up_after_the_bound() -> None:
 
 async def test_always_reconciles_once_even_without_drift() -> None:
     stats = EngineStats()
-    server = ChurnServer(30, "offset", seed=5, )
+    server = ChurnServer(
+        30,
+        "offset",
+        seed=5,
+    )
     pager = make(server, 10, reconcile="always", monitor=ListingMonitor(stats, Hooks()))
     assert [i["id"] async for i in pager] == list(range(1, 31))
     assert stats.reconciliation_passes == 1 and stats.reconciled_items == 0
 
 
 async def test_off_is_the_plain_listing() -> None:
-    server = ChurnServer(30, "offset", seed=5, )
+    server = ChurnServer(
+        30,
+        "offset",
+        seed=5,
+    )
     got = [i["id"] async for i in make(server, 10, consistency="off")]
     assert got == list(range(1, 31)) and server.requests == 3
