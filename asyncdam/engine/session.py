@@ -20,7 +20,7 @@ from asyncdam.engine.dialect import BaseDialect
 from asyncdam.engine.errors import AsyncDamError, ConfigurationError, RateLimited
 from asyncdam.engine.events import EngineStats, Event, Hooks, logger
 from asyncdam.engine.limiter import LocalLimiter
-from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.pagination import ListingMonitor, Paginator
 from asyncdam.engine.protocols import CacheStorage, LimiterBackend, Permit
 from asyncdam.engine.redact import redact_url
 from asyncdam.engine.request import Request, Response
@@ -438,8 +438,25 @@ class ServiceClient:
         *,
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
+        **guard: Any,
     ) -> Paginator[T]:
-        """A `Paginator` over a listing; fetch-ahead defaults to the dialect's concurrency cap."""
+        """A `Paginator` over a listing; fetch-ahead defaults to the dialect's concurrency cap.
+
+        `guard` takes the consistency options of `Paginator` (`identify`, `consistency`,
+        `reconcile`, `reconcile_passes`); drift is counted in this engine's stats and hooks.
+        """
         ahead = self.dialect.concurrency if fetch_ahead is None else fetch_ahead
         fetch: Callable[[Request], Awaitable[Response]] = self.send
-        return Paginator(fetch, request, strategy, decode, fetch_ahead=ahead, cursor=cursor)
+        monitor = ListingMonitor(
+            self.engine.stats, self.engine.hooks, request.method, request.rendered_path()
+        )
+        return Paginator(
+            fetch,
+            request,
+            strategy,
+            decode,
+            fetch_ahead=ahead,
+            cursor=cursor,
+            monitor=monitor,
+            **guard,
+        )
