@@ -110,13 +110,21 @@ class SpecHandler:
             return Reply(status=status)
         return json_reply(self._render(ctx, op, place, op.response, record), status)
 
-    def _render(self, ctx: Ctx, op: SpecOp, place: Place, schema: Any, record: Record) -> Any:
+    def _render(
+        self,
+        ctx: Ctx,
+        op: SpecOp,
+        place: Place,
+        schema: Any,
+        record: Record,
+        known: Record | None = None,
+    ) -> Any:
         seed = Seed(
             key=str(record.get("id", "")),
             created=str(record.get("created_at") or iso(ctx.now)),
             updated=str(record.get("updated_at") or iso(ctx.now)),
             resource=str(record.get(NOUN) or op.resource),
-            known=self.store.known(ctx, op, place),
+            known=known if known is not None else self.store.known(ctx, op, place),
         )
         return render(self.schemas, schema, record, seed)
 
@@ -124,9 +132,10 @@ class SpecHandler:
         coll = self.table.collections.get(op.norm)
         records = list(self.store.items(ctx, coll, place, len(place.segs)).values())
         schema = op.response.get("items", {}) if op.response else {}
+        known = self.store.known(ctx, op, place)  # the same for every item of the page
 
         def one(record: Record) -> Any:
-            return self._render(ctx, op, place, schema, record)
+            return self._render(ctx, op, place, schema, record, known)
 
         if op.paged:
             return paginate(ctx, records, one, link=op.method == "GET")
@@ -239,7 +248,9 @@ class SpecHandler:
                 self._apply(op, record, fields, ctx.now)
             wrote(ctx)
         schema = op.response.get("items", {}) if op.response else {}
-        return json_reply([self._render(ctx, op, place, schema, r) for r in records], op.status)
+        known = self.store.known(ctx, op, place)
+        rendered = [self._render(ctx, op, place, schema, r, known) for r in records]
+        return json_reply(rendered, op.status)
 
     def _singleton(self, ctx: Ctx, place: Place, upto: int, noun: str) -> Record:
         key = place.key(upto)
