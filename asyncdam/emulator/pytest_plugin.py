@@ -2,7 +2,8 @@
 
 ``phrase_emulator`` / ``phraseanet_emulator`` / ``openasset_emulator`` give an in-process emulator
 (`EmulatorHandle`: `.app`, `.transport`, `.base_url`, `.token`); ``phrase_server`` and friends a
-real loopback server (`EmulatorServer`: `.base_url`, `.token`). Override ``emulator_config`` to
+real loopback server (`EmulatorServer`: `.base_url`, `.token`). Both have `.token_pair`, the
+OpenAsset `(id, secret)` the client takes. Override ``emulator_config`` to
 change the seed, credential, quota or faults. Without starlette/uvicorn the fixtures skip.
 
 Profiles on top of that config: ``@pytest.mark.emulator_quirks(rate=0.5, kinds=[...])`` (or the
@@ -42,6 +43,13 @@ class EmulatorHandle:
     def token(self) -> str:
         """The credential the emulator accepts."""
         return self.config.token
+
+    @property
+    def token_pair(self) -> tuple[str, str]:
+        """The token as the `(id, secret)` pair `OpenAsset(token=...)` takes (from `ID:SECRET`)."""
+        from asyncdam.emulator.openasset.auth import split_token
+
+        return split_token(self.config.token)
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
         """A plain httpx client wired to this emulator (no credentials set)."""

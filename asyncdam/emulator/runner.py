@@ -125,6 +125,13 @@ class EmulatorServer:
         return self.config.token
 
     @property
+    def token_pair(self) -> tuple[str, str]:
+        """The token as the `(id, secret)` pair `OpenAsset(token=...)` takes (from `ID:SECRET`)."""
+        from asyncdam.emulator.openasset.auth import split_token
+
+        return split_token(self.config.token)
+
+    @property
     def running(self) -> bool:
         """Whether the serving thread is alive."""
         return self._thread is not None and self._thread.is_alive()
