@@ -6,7 +6,8 @@ objects or comma strings and which strings are enums comes from a per-service `Q
 Every choice is a hash of (seed, request path, JSON path, quirk), so the same seed and request give
 the same reply. The quirks:
 
-- ``php_empty``: an empty nested object becomes ``[]`` (PHP's empty array);
+- ``php_empty``: an empty nested object becomes ``[]`` (PHP's empty array), and so does a nested
+  object holding no id (labels, options: what a server with nothing configured there sends);
 - ``numeric_strings``: a number becomes its string (``5`` -> ``"5"``);
 - ``bool_strings``: a boolean becomes ``"1"``/``"0"``;
 - ``id_keyed``: a list of objects named in `keyed_lists` becomes ``{"<id>": item, ...}``;
@@ -101,8 +102,11 @@ class _Walker:
         return value
 
     def mapping(self, value: dict[str, Any], where: str, depth: int) -> Any:
-        out: dict[str, Any] = {}
         rules = self.rules
+        if depth > 1 and value and not _holds_identity(value, rules):
+            if self.hit("php_empty", where + "#whole"):
+                return []
+        out: dict[str, Any] = {}
         for key, item in value.items():
             here = f"{where}/{key}"
             scalar = not isinstance(item, dict | list)
@@ -134,6 +138,18 @@ class _Walker:
             if self.hit("comma_lists", where):
                 return ",".join(str(i) for i in items)
         return items
+
+
+def _holds_identity(value: Any, rules: QuirkRules) -> bool:
+    """Whether an id (or a kept field) is anywhere inside `value`: such objects never vanish."""
+    if isinstance(value, dict):
+        return any(
+            rules.is_identity(k) or k in rules.keep or _holds_identity(v, rules)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_holds_identity(v, rules) for v in value)
+    return False
 
 
 def _has_id(item: Any, id_key: str) -> bool:
@@ -198,12 +214,13 @@ class QuirkMiddleware:
         seed: int,
         *,
         dumps: Callable[[Any], bytes] | None = None,
+        stats: QuirkStats | None = None,
     ) -> None:
         self.app = app
         self.rules = rules
         self.quirks = quirks
         self.seed = seed
-        self.stats = QuirkStats()
+        self.stats = stats if stats is not None else QuirkStats()
         self._dumps = dumps or _compact
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -274,9 +291,15 @@ def _json_success(start: Message) -> bool:
     return False
 
 
-def wrap(app: ASGIApp, rules: QuirkRules, quirks: QuirkConfig, seed: int) -> ASGIApp:
-    """`app` behind a `QuirkMiddleware` when quirks are on, else `app` itself."""
-    return QuirkMiddleware(app, rules, quirks, seed) if quirks.active else app
+def wrap(
+    app: ASGIApp,
+    rules: QuirkRules,
+    quirks: QuirkConfig,
+    seed: int,
+    stats: QuirkStats | None = None,
+) -> ASGIApp:
+    """`app` behind a `QuirkMiddleware` (counting into `stats`) when quirks are on, else `app`."""
+    return QuirkMiddleware(app, rules, quirks, seed, stats=stats) if quirks.active else app
 
 
 #: Phraseanet: PHP arrays (`[]` for `{}`, id-keyed lists), inside the envelope's `response`.

@@ -13,7 +13,7 @@ from asyncdam.emulator.openasset.routes import METHODS, rest
 from asyncdam.emulator.openasset.seed import build_store
 from asyncdam.emulator.openasset.state import Sessions, Settings, Stats
 from asyncdam.emulator.openasset.uploads import download
-from asyncdam.emulator.quirks import OPENASSET_RULES, QuirkMiddleware
+from asyncdam.emulator.quirks import OPENASSET_RULES, QuirkMiddleware, QuirkStats
 
 
 def create_app(config: EmulatorConfig) -> Starlette:
@@ -29,16 +29,24 @@ def create_app(config: EmulatorConfig) -> Starlette:
             "/storage/{file_id:int}/{size_id:int}/{name:path}", download, methods=["GET", "HEAD"]
         ),
     ]
+    quirk_stats = QuirkStats()
     # The gate is outermost so faults hit authenticated traffic and still carry X-* headers.
     middleware = [
         Middleware(AuthGate, config=config),
         Middleware(FaultMiddleware, faults=config.faults),
         # Inside the faults: quirks reshape the JSON, faults then mangle the bytes.
-        Middleware(QuirkMiddleware, rules=OPENASSET_RULES, quirks=config.quirks, seed=config.seed),
+        Middleware(
+            QuirkMiddleware,
+            rules=OPENASSET_RULES,
+            quirks=config.quirks,
+            seed=config.seed,
+            stats=quirk_stats,
+        ),
     ]
     app = Starlette(routes=routes, middleware=middleware)
     settings = Settings()
     app.state.config = config
+    app.state.quirk_stats = quirk_stats
     app.state.settings = settings
     app.state.stats = Stats()
     app.state.sessions = Sessions(settings)

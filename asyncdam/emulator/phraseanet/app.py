@@ -42,5 +42,6 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     app.state.require_ssl = False
     app.state.keyed_objects = True
     app.state.clock = time.time
+    app.state.quirk_stats = core.quirk_stats
     core.state = app.state
     return app

@@ -30,7 +30,7 @@ from asyncdam.emulator.phraseanet.params import PhpValue, get_str, parse_php
 from asyncdam.emulator.phraseanet.router import Match, Router
 from asyncdam.emulator.phraseanet.serialize import View
 from asyncdam.emulator.phraseanet.store import Store
-from asyncdam.emulator.quirks import PHRASEANET_RULES, wrap
+from asyncdam.emulator.quirks import PHRASEANET_RULES, QuirkStats, wrap
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -131,7 +131,8 @@ class PhraseanetCore:
             _Quota(config.quota, config.window or 60.0) if config.quota is not None else None
         )
         # Quirks reshape the handler's JSON; faults (outside) then mangle the bytes.
-        inner = wrap(self._dispatch, PHRASEANET_RULES, config.quirks, config.seed)
+        self.quirk_stats = QuirkStats()
+        inner = wrap(self._dispatch, PHRASEANET_RULES, config.quirks, config.seed, self.quirk_stats)
         self.dispatch: Callable[[Scope, Receive, Send], Awaitable[None]] = inner
         if config.faults.active:
             self.dispatch = FaultMiddleware(inner, config.faults)
