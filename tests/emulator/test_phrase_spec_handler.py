@@ -287,3 +287,17 @@ async def test_actions_add_to_the_items_collections_and_mark_the_item() -> None:
         assert (await c.get(f"{comments}/{comment['id']}/read")).status_code == 204
         missing = await c.patch(f"{comments}/{'0' * 32}/read", json={})
         assert missing.status_code == 404
+
+
+async def test_member_lists_start_with_the_seeded_user() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        me = (await c.get("/user")).json()
+        pid = (await main_project(c))["id"]
+        account = (await c.get("/accounts")).json()[0]["id"]
+        members = (await c.get(f"/accounts/{account}/members")).json()
+        assert members[0]["id"] == me["id"] and members[0]["email"] == me["email"]
+        shown = await c.get(f"/accounts/{account}/members/{me['id']}")
+        assert shown.json()["username"] == me["username"]
+        in_project = (await c.get(f"/projects/{pid}/members")).json()
+        assert in_project[0]["username"] == me["username"]

@@ -299,13 +299,14 @@ def _collections(ops: list[SpecOp], norms: set[str], schemas: Schemas) -> dict[s
         item_param = next((PARAM.match(op.segments[-1]) for op in items), None)
         shows = [op.response_ref for op in items if op.kind == "show" and op.response_ref]
         creates = [op.response_ref for op in mine if op.kind == "create" and op.response_ref]
+        lists = [op.response_ref for op in mine if op.kind == "list" and op.response_ref]
         param = item_param.group(1) if item_param else "id"
         out[norm] = Collection(
             norm=norm,
             has_list=any(op.kind == "list" for op in mine),
             has_create=any(op.kind == "create" for op in mine),
             item_param=param,
-            item_ref=(shows or creates or [""])[0],
+            item_ref=(shows or creates or lists or [""])[0],
             key_field="name" if param == "name" or _named(schemas, [*items, *mine]) else "id",
         )
     return out

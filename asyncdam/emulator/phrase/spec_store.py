@@ -120,7 +120,10 @@ class SpecStore:
 
     async def built_get(self, ctx: Ctx, place: Place, upto: int) -> Record:
         """The JSON a hand-built GET answers for the first `upto` segments (or its error)."""
-        path = "/" + "/".join(place.raw[:upto])
+        return await self.built_get_path(ctx, "/" + "/".join(place.raw[:upto]), place.branch)
+
+    async def built_get_path(self, ctx: Ctx, path: str, branch: str = "") -> Record:
+        """The JSON a hand-built GET answers for the raw `path` (or its error)."""
         found = self.built.match("GET", path)
         if found is None:
             raise not_found()
@@ -129,7 +132,7 @@ class SpecStore:
             method="GET",
             path=path,
             params=params,
-            query=[("branch", place.branch)] if place.branch else [],
+            query=[("branch", branch)] if branch else [],
             headers=ctx.headers,
             body=b"",
             origin=ctx.origin,
@@ -162,16 +165,28 @@ class SpecStore:
             return found
         found = {}
         if coll is not None and coll.seeded:
+            noun = resource_name(coll.norm.split("/"))
             for number in range(1, SEEDED_ITEMS + 1):
-                noun = resource_name(coll.norm.split("/"))
                 record = new_record(ctx, noun, {})
                 if coll.key_field == "name":
                     record["name"] = f"{noun} {number}"
                 found[record[coll.key_field]] = record
+            if self._of_people(coll):
+                # A list of people starts with the seeded user, whom every token belongs to.
+                me = views.current_user(ctx.store.user)
+                found = {
+                    me["id"]: new_record(ctx, noun, {**me, "role": "Owner"}, me["id"]),
+                    **found,
+                }
             keep = True
         if keep:
             ctx.store.collections[key] = found
         return found
+
+    def _of_people(self, coll: Collection) -> bool:
+        schema = self.table.schemas.resolve({"$ref": "#/components/schemas/" + coll.item_ref})
+        props = schema.get("properties", {}) if coll.item_ref else {}
+        return "email" in props or "username" in props
 
     def item(
         self, ctx: Ctx, coll: Collection | None, place: Place, pos: int
