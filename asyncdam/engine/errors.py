@@ -51,7 +51,20 @@ class TransportError(AsyncDamError):
 
 
 class TimeoutError(TransportError):
-    """The server did not answer in time (connect, read, write or pool timeout)."""
+    """Time ran out; `limit` names which one: `timeout` (one connect, read, write or pool
+    operation), `attempt_timeout` (one whole attempt) or `deadline` (the whole call)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str = "timeout",
+        method: str = "",
+        url: str = "",
+        attempts: int = 1,
+    ):
+        self.limit = limit
+        super().__init__(message, method=method, url=url, attempts=attempts)
 
 
 class DecodeError(AsyncDamError):
@@ -61,6 +74,33 @@ class DecodeError(AsyncDamError):
         self.method = method
         self.url = redact_url(url)
         self.body = body[:2048]
+        super().__init__(f"{message} ({method} {self.url})" if method else message)
+
+
+class ResponseTooLarge(AsyncDamError):
+    """A body passed its byte limit (counted after decompression); reading stopped there.
+
+    `limit` is the limit that fired, `setting` its name (`max_response_bytes` or
+    `max_download_bytes`), `declared` the Content-Length when that alone gave it away.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        setting: str,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+        declared: int | None = None,
+    ):
+        self.limit = limit
+        self.setting = setting
+        self.method = method
+        self.url = redact_url(url)
+        self.status = status
+        self.declared = declared
         super().__init__(f"{message} ({method} {self.url})" if method else message)
 
 
@@ -158,6 +198,31 @@ class RateLimited(APIStatusError):
         self.retry_after = retry_after
         self.concurrency = concurrency
         super().__init__(message, **kw)
+
+
+class QuotaWaitTooLong(RateLimited):
+    """The limiter would wait longer than `max_throttle_wait` for the quota: refused up front.
+
+    Nothing was sent. `wait` is the wait the limiter computed, `reset_at` (epoch seconds) when the
+    quota is expected to refill; the status is 429, what the server would have answered.
+    """
+
+    def __init__(self, message: str, *, wait: float, **kw: Any):
+        self.wait = wait
+        super().__init__(message, **kw)
+
+
+class UnexpectedRedirect(APIStatusError):
+    """A 3xx the engine does not follow (another origin, a downgrade to http, a non-GET method,
+    too many hops, no `Location`, or a 304 with nothing cached); `location` is redacted."""
+
+    def __init__(self, message: str, *, location: str | None = None, **kw: Any):
+        self.location = redact_url(location) if location else None
+        super().__init__(message, **kw)
+
+    def __str__(self) -> str:
+        where = f" -> {self.location}" if self.location else ""
+        return f"{super().__str__()}{where}"
 
 
 class ServerError(APIStatusError):

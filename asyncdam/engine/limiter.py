@@ -14,7 +14,7 @@ import anyio
 
 from asyncdam.engine.clock import Clock, SystemClock
 from asyncdam.engine.quota import Ledger, Ticket
-from asyncdam.engine.types import Rate, RateLimitInfo
+from asyncdam.engine.types import Rate, RateLimitInfo, WaitRefused
 
 __all__ = ["LocalLimiter", "LocalPermit"]
 
@@ -84,9 +84,18 @@ class LocalLimiter:
         self._closed = False
 
     async def acquire(
-        self, scope: str, *, concurrency: int, initial_rate: Rate | None
+        self,
+        scope: str,
+        *,
+        concurrency: int,
+        initial_rate: Rate | None,
+        max_wait: float | None = None,
     ) -> LocalPermit:
-        """Wait (FIFO, one timed sleep at a time, cancellable) until a token and a slot are free."""
+        """Wait (FIFO, one timed sleep at a time, cancellable) until a token and a slot are free.
+
+        With `max_wait`, a quota wait that would end later than `max_wait` seconds after the call
+        is refused at once with `WaitRefused`, without sleeping.
+        """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self._closed:
@@ -117,6 +126,10 @@ class LocalLimiter:
                     state.wake_head()
                     waited = max(0.0, self.clock.monotonic() - started)
                     return LocalPermit(self, state, result, waited)
+                if max_wait is not None:
+                    foreseen = self.clock.monotonic() - started + result
+                    if foreseen > max_wait:
+                        raise WaitRefused(foreseen, self.clock.now() + result)
                 await self._sleep_or_wake(waiter, result)
         except BaseException:
             # Cancelled (or closed) while queued: nothing was taken, only the place in line.

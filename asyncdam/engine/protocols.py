@@ -30,8 +30,16 @@ class Permit(Protocol):
 class LimiterBackend(Protocol):
     """Hands out permits per quota scope; local (in-process) or shared (Redis)."""
 
-    async def acquire(self, scope: str, *, concurrency: int, initial_rate: Rate | None) -> Permit:
-        """Wait (FIFO, one timed sleep at a time, cancellable) until a token and a slot are free."""
+    async def acquire(
+        self,
+        scope: str,
+        *,
+        concurrency: int,
+        initial_rate: Rate | None,
+        max_wait: float | None = None,
+    ) -> Permit:
+        """Wait (FIFO, one timed sleep at a time, cancellable) until a token and a slot are free;
+        a quota wait longer than `max_wait` seconds raises `types.WaitRefused` without sleeping."""
         ...
 
     async def aclose(self) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json as _json
+import math
 import re
 import string
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 import httpx
 
-from asyncdam.engine.errors import DecodeError, InvalidRequestError
+from asyncdam.engine.errors import InvalidRequestError
+from asyncdam.engine.json_safe import charset_of, parse_json
 
 QueryValue = str | int | float | bool | None
 QueryParams = Mapping[str, QueryValue | Sequence[QueryValue]] | Sequence[tuple[str, QueryValue]]
@@ -74,6 +75,28 @@ def _upper(method: str) -> str:
     return method.upper()
 
 
+def _seconds(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(_instance: Any, _attribute: Any, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidRequestError(f"{name} must be a number of seconds, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise InvalidRequestError(f"{name} must be a finite number > 0, got {value!r}")
+
+    return check
+
+
+def _positive_int(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(_instance: Any, _attribute: Any, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class Request:
     """One logical API call: the engine sends it (and maybe retries it) on the adapter's dialect.
@@ -97,7 +120,14 @@ class Request:
     cacheable: bool | None = None
     scope: str | None = None
     authenticated: bool = True
-    timeout: float | None = None
+    # Per-call overrides of the engine's limits (None: the engine's value). `timeout` bounds each
+    # network operation (connect, read, write, pool) like `Engine(timeout=)`.
+    timeout: float | None = attrs.field(default=None, validator=_seconds("timeout"))
+    attempt_timeout: float | None = attrs.field(default=None, validator=_seconds("attempt_timeout"))
+    deadline: float | None = attrs.field(default=None, validator=_seconds("deadline"))
+    max_response_bytes: int | None = attrs.field(
+        default=None, validator=_positive_int("max_response_bytes")
+    )
 
     def __attrs_post_init__(self) -> None:
         for k, v in self.headers.items():
@@ -151,33 +181,19 @@ class Response:
 
     @property
     def text(self) -> str:
-        """The body decoded with the charset the server declared (UTF-8 otherwise)."""
-        charset = _charset(self.headers.get("content-type", ""))
+        """The body decoded with the charset the server declared (UTF-8 otherwise); bytes that do
+        not decode show as U+FFFD, never as other letters."""
+        charset = charset_of(self.headers.get("content-type", ""))
         try:
-            return self.content.decode(charset or "utf-8")
-        except (LookupError, UnicodeDecodeError):
-            return self.content.decode("latin-1")
+            return self.content.decode(charset or "utf-8", errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON; a `DecodeError` when it is not JSON."""
-        if not self.content.strip():
-            raise DecodeError(
-                "empty body where JSON was expected", method=self.method, url=self.url
-            )
-        try:
-            return _json.loads(self.text)
-        except ValueError as exc:
-            raise DecodeError(
-                f"body is not valid JSON: {exc}",
-                method=self.method,
-                url=self.url,
-                body=self.content,
-            ) from None
-
-
-def _charset(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            return value.strip('"')
-    return None
+        """The body parsed as JSON; a `DecodeError` when it is not valid JSON in valid text."""
+        return parse_json(
+            self.content,
+            content_type=self.headers.get("content-type", ""),
+            method=self.method,
+            url=self.url,
+        )

@@ -1,8 +1,11 @@
-"""The Engine: one pooled HTTP client, one limiter, one cache, one retry policy for all adapters."""
+"""The Engine: one pooled HTTP client, one limiter, one cache, one retry policy for all adapters.
+
+Each call runs within its limits (`asyncdam.engine.limits`): redirects are decided by
+`redirects`, bodies are read by `body` within a byte limit, time is budgeted by `deadline`.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -13,18 +16,40 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import httpx
 
+from asyncdam.engine.body import read_limited
 from asyncdam.engine.cache import ConditionalCache, cache_key
 from asyncdam.engine.cache_storage import MemoryCache
 from asyncdam.engine.clock import Clock, SystemClock
+from asyncdam.engine.config import check_engine_args, http_client, reject_unknown
+from asyncdam.engine.deadline import CallBudget
 from asyncdam.engine.dialect import BaseDialect
-from asyncdam.engine.errors import AsyncDamError, ConfigurationError, RateLimited
+from asyncdam.engine.errors import (
+    AsyncDamError,
+    ConfigurationError,
+    DecodeError,
+    QuotaWaitTooLong,
+    RateLimited,
+    TransportError,
+)
 from asyncdam.engine.events import EngineStats, Event, Hooks, logger
 from asyncdam.engine.limiter import LocalLimiter
+from asyncdam.engine.limits import DEFAULT_LIMITS, Limits
+from asyncdam.engine.outcomes import (
+    Held,
+    Retryable,
+    deadline_error,
+    redirect_error,
+    shown_proxy,
+    step_timeout,
+)
 from asyncdam.engine.pagination import ListingMonitor, Paginator
 from asyncdam.engine.protocols import CacheStorage, LimiterBackend, Permit
 from asyncdam.engine.redact import redact_url
+from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
+from asyncdam.engine.streaming import StreamedResponse
+from asyncdam.engine.types import WaitRefused
 from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
@@ -41,6 +66,11 @@ class Engine:
     `cache=True` keeps an in-memory LRU, `False` disables revalidation, a `CacheStorage` (e.g.
     `SQLiteCache("sync.db")`) persists entries. `transport` replaces the network (tests, emulators).
     `backend` (e.g. `RedisBackend(url)`) supplies a shared limiter and cache storage.
+    `proxy` sends everything through an http(s)/socks5 proxy; `trust_env=True` lets HTTPS_PROXY,
+    NO_PROXY and SSL_CERT_FILE from the environment apply (off by default: a job behaves the same
+    wherever it runs). The failure limits (`max_response_bytes`, `max_download_bytes`,
+    `max_redirects`, `deadline`, `attempt_timeout`, `max_throttle_wait`) are described in
+    `Limits` and docs/concepts/failure.md. A bad argument raises `InvalidArgumentError`.
     """
 
     def __init__(
@@ -50,7 +80,7 @@ class Engine:
         limiter: LimiterBackend | None = None,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = None,
-        timeout: float | httpx.Timeout = 30.0,
+        timeout: float | httpx.Timeout | None = 30.0,
         max_connections: int = 100,
         max_keepalive_connections: int = 20,
         http2: bool = False,
@@ -59,7 +89,30 @@ class Engine:
         clock: Clock | None = None,
         hooks: Hooks | None = None,
         backend: SharedBackend | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        trust_env: bool = False,
+        max_response_bytes: int = DEFAULT_LIMITS.max_response_bytes,
+        max_download_bytes: int | None = DEFAULT_LIMITS.max_download_bytes,
+        max_redirects: int = DEFAULT_LIMITS.max_redirects,
+        deadline: float | None = DEFAULT_LIMITS.deadline,
+        attempt_timeout: float | None = DEFAULT_LIMITS.attempt_timeout,
+        max_throttle_wait: float | None = DEFAULT_LIMITS.max_throttle_wait,
+        deadline_covers_throttle: bool = DEFAULT_LIMITS.deadline_covers_throttle,
+        **unknown: Any,
     ) -> None:
+        self._closed = False
+        args = dict(locals())
+        reject_unknown(unknown, [n for n in args if n not in {"self", "unknown", "args"}])
+        check_engine_args(args)
+        self.limits = Limits(
+            max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            max_redirects=max_redirects,
+            deadline=deadline,
+            attempt_timeout=attempt_timeout,
+            max_throttle_wait=max_throttle_wait,
+            deadline_covers_throttle=deadline_covers_throttle,
+        )
         self.clock: Clock = clock or SystemClock()
         if backend is not None:
             # A shared backend (e.g. RedisBackend) supplies both parts unless one is given.
@@ -77,21 +130,28 @@ class Engine:
         self.retry_budget = retry_budget or RetryBudget()
         self.hooks = hooks or Hooks()
         self.stats = EngineStats()
-        if http2 and importlib.util.find_spec("h2") is None:
-            raise ConfigurationError("http2=True needs the 'http2' extra: asyncdam[http2]")
-        self._http = httpx.AsyncClient(
+        self._proxy_shown = shown_proxy(proxy)
+        self._trust_env = trust_env
+        self._http = http_client(
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_keepalive_connections,
-            ),
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
             http2=http2,
             verify=verify,
             transport=transport,
-            follow_redirects=False,
-            trust_env=False,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        proxy = f" proxy={self._proxy_shown}" if self._proxy_shown else ""
+        return (
+            f"<Engine {state} limiter={type(self.limiter).__name__}"
+            f" cache={type(self.cache.storage).__name__ if self.cache else None}"
+            f"{proxy} trust_env={self._trust_env}>"
+        )
 
     async def __aenter__(self) -> Engine:
         return self
@@ -121,34 +181,64 @@ class Engine:
 
     # -- the request loop -------------------------------------------------------------------
 
+    def _budget(self, request: Request) -> CallBudget:
+        limits = self.limits
+        return CallBudget.start(
+            self.clock.monotonic(),
+            deadline=request.deadline if request.deadline is not None else limits.deadline,
+            attempt_timeout=(
+                request.attempt_timeout
+                if request.attempt_timeout is not None
+                else limits.attempt_timeout
+            ),
+        )
+
     async def send(self, dialect: BaseDialect, request: Request) -> Response:
-        """Send with limiter, cache revalidation and retries; raise the typed error on failure."""
+        """Send with limiter, cache revalidation, redirects and retries, within the call's
+        limits; raise the typed error on failure."""
         if self._closed:
             raise ConfigurationError("this Engine is closed")
+        budget = self._budget(request)
+        max_bytes = request.max_response_bytes or self.limits.max_response_bytes
         first = build_request(dialect, request, {})
         key, entry, validators = await self._prepare_cache(dialect, request, first)
         first.headers.update(validators)
         self.retry_budget.record_request(self.clock.now())
-        attempt = 0
+        attempt = hops = 0
+        current = request
+        http_request: httpx.Request | None = first
         while True:
             attempt += 1
-            # The first attempt reuses the request built for the cache key; a retry rebuilds it
-            # so a body stream is never sent half-consumed.
-            http_request = first if attempt == 1 else build_request(dialect, request, validators)
-            outcome = await self._attempt(dialect, request, http_request, attempt)
+            # A retry or a redirect rebuilds the request so a body stream is never sent
+            # half-consumed.
+            if http_request is None:
+                http_request = build_request(dialect, current, validators)
+            target = http_request.url
+            outcome = await self._attempt(
+                dialect, current, http_request, attempt, budget, max_bytes
+            )
+            http_request = None
             if isinstance(outcome, Response):
                 response = outcome
-                if response.status == 304 and entry is not None and self.cache is not None:
-                    assert key is not None
-                    await self.cache.refresh(key, entry, response, self.clock.now())
-                    return self.cache.from_not_modified(entry, response)
-                if response.status < 400 and response.status != 304:
-                    if key is not None and self.cache is not None and response.status == 200:
+                status = response.status
+                if status < 300:
+                    if key is not None and self.cache is not None and status == 200:
                         await self.cache.store(
                             key, response, self.clock.now(), cacheable=request.is_cacheable
                         )
                     dialect.check_response(response, self.clock.now())
                     return response
+                if status == 304:
+                    if entry is not None and self.cache is not None:
+                        assert key is not None
+                        await self.cache.refresh(key, entry, response, self.clock.now())
+                        return self.cache.from_not_modified(entry, response)
+                    raise redirect_error(response, "304 Not Modified but nothing is cached", None)
+                if status < 400:
+                    current = await self._follow(current, response, target, hops)
+                    hops += 1
+                    attempt -= 1  # a hop is not a failed attempt
+                    continue
                 error: AsyncDamError = dialect.error_for(response, self.clock.now())
                 decision = self._decide(dialect, request, attempt, response=response, error=error)
             else:
@@ -156,7 +246,47 @@ class Engine:
                 decision = self._decide(dialect, request, attempt, sent=sent, error=error)
             if not decision.retry:
                 raise error
+            if not budget.allows_delay(decision.delay, self.clock.monotonic()):
+                logger.info(
+                    "not retrying %s: a %.2fs delay would pass the %s",
+                    request.method,
+                    decision.delay,
+                    budget.describe(),
+                )
+                raise error
             await self._wait_before_retry(request, attempt, decision, error)
+
+    async def _follow(
+        self, request: Request, response: Response, current: httpx.URL, hops: int
+    ) -> Request:
+        """The request for the next hop of a followed redirect, or `UnexpectedRedirect`."""
+        decision = decide_redirect(
+            method=request.method,
+            status=response.status,
+            current=current,
+            location=response.headers.get("location"),
+            hops=hops,
+            max_hops=self.limits.max_redirects,
+        )
+        if not decision.follow or decision.target is None:
+            raise redirect_error(response, decision.reason, decision.location)
+        self.stats.redirects_followed += 1
+        shown = redact_url(str(decision.target))
+        logger.debug(
+            "%s %s -> %d, following to %s", request.method, response.url, response.status, shown
+        )
+        await self.hooks.emit(
+            Event(
+                kind="redirect",
+                method=request.method,
+                url=response.url,
+                status=response.status,
+                reason=decision.reason,
+                detail={"location": shown, "hop": hops + 1},
+            )
+        )
+        # The next hop carries no query of its own: the Location's query is the whole query.
+        return request.evolve(url=str(decision.target), query={}, path="", path_params={})
 
     def _decide(
         self,
@@ -226,15 +356,15 @@ class Engine:
 
     @asynccontextmanager
     async def _held(
-        self, dialect: BaseDialect, request: Request, url: str, attempt: int
-    ) -> AsyncIterator[_Held]:
-        """Hold one permit for one attempt; it goes back on every exit, cancellation included."""
-        permit = await self.limiter.acquire(
-            dialect.scope_for(request),
-            concurrency=dialect.concurrency,
-            initial_rate=dialect.initial_rate,
-        )
-        held = _Held(permit)
+        self, dialect: BaseDialect, request: Request, url: str, attempt: int, budget: CallBudget
+    ) -> AsyncIterator[Held]:
+        """Hold one permit for one attempt; it goes back on every exit, cancellation included.
+
+        The wait is refused up front when the quota would keep it past `max_throttle_wait`
+        (`QuotaWaitTooLong`) or past the call's deadline (`TimeoutError`).
+        """
+        permit = await self._acquire(dialect, request, url, attempt, budget)
+        held = Held(permit)
         try:
             # Hooks may await: they run inside the try so a cancellation there leaks no slot.
             if permit.waited > 0:
@@ -250,18 +380,50 @@ class Engine:
             with anyio.CancelScope(shield=True):
                 await permit.release(refund=held.refund)
 
+    async def _acquire(
+        self, dialect: BaseDialect, request: Request, url: str, attempt: int, budget: CallBudget
+    ) -> Permit:
+        limits = self.limits
+        step = budget.for_permit(
+            self.clock.monotonic(), covers_throttle=limits.deadline_covers_throttle
+        )
+        ceiling = limits.max_throttle_wait
+        max_wait = ceiling if not step.bounded else min(step.seconds, ceiling or step.seconds)
+        try:
+            with anyio.move_on_after(step.seconds if step.bounded else None) as scope:
+                return await self.limiter.acquire(
+                    dialect.scope_for(request),
+                    concurrency=dialect.concurrency,
+                    initial_rate=dialect.initial_rate,
+                    max_wait=max_wait,
+                )
+        except WaitRefused as refused:
+            if ceiling is not None and refused.wait > ceiling:
+                raise QuotaWaitTooLong(
+                    f"the quota would make this request wait {refused.wait:.0f}s, over "
+                    f"max_throttle_wait={ceiling:g}s",
+                    wait=refused.wait,
+                    reset_at=refused.reset_at,
+                    retry_after=refused.wait,
+                    status=429,
+                    method=request.method,
+                    url=url,
+                    attempts=attempt,
+                ) from None
+            raise deadline_error(budget, "waiting for the quota", request, url, attempt) from None
+        assert scope.cancelled_caught
+        raise deadline_error(budget, "waiting for a permit", request, url, attempt)
+
     async def _exchange(
         self,
-        held: _Held,
+        held: Held,
         dialect: BaseDialect,
         request: Request,
         http_request: httpx.Request,
         url: str,
         attempt: int,
-        *,
-        stream: bool,
     ) -> httpx.Response | tuple[AsyncDamError, bool]:
-        """Send once under a held permit and feed the quota headers back.
+        """Send once under a held permit (body not read yet) and feed the quota headers back.
 
         A failure comes back (not raised) with whether the request may have reached the server.
         """
@@ -273,7 +435,7 @@ class Engine:
             raw = await self._http.send(
                 http_request,
                 auth=dialect.auth if request.authenticated else None,
-                stream=stream,
+                stream=True,
             )
         except RECEIVE_ERRORS as exc:
             self.stats.transport_errors += 1
@@ -299,26 +461,69 @@ class Engine:
         return raw
 
     async def _attempt(
-        self, dialect: BaseDialect, request: Request, http_request: httpx.Request, attempt: int
+        self,
+        dialect: BaseDialect,
+        request: Request,
+        http_request: httpx.Request,
+        attempt: int,
+        budget: CallBudget,
+        max_bytes: int,
     ) -> Response | tuple[AsyncDamError, bool]:
-        """One complete try: permit, exchange, whole body. Errors come back, not raised."""
+        """One complete try within its time budget: permit, exchange, whole body (at most
+        `max_bytes` after decompression). Retryable failures come back, not raised."""
         url = redact_url(str(http_request.url))
-        async with self._held(dialect, request, url, attempt) as held:
-            outcome = await self._exchange(
-                held, dialect, request, http_request, url, attempt, stream=False
-            )
+        async with self._held(dialect, request, url, attempt, budget) as held:
+            step = budget.for_attempt(self.clock.monotonic())
+            if step.exhausted:
+                return deadline_error(budget, "before sending", request, url, attempt), False
+            outcome: httpx.Response | tuple[AsyncDamError, bool] | None = None
+            content = b""
+            with anyio.move_on_after(step.seconds if step.bounded else None) as scope:
+                outcome = await self._exchange(held, dialect, request, http_request, url, attempt)
+                if isinstance(outcome, tuple):
+                    return outcome
+                try:
+                    content = await self._read(outcome, request, url, attempt, max_bytes)
+                except Retryable as failed:
+                    return failed.error, True
+            if scope.cancelled_caught:
+                self.stats.transport_errors += 1
+                return step_timeout(step, budget, request, url, attempt), True
         if isinstance(outcome, tuple):
             return outcome
-        self.stats.bytes_received += len(outcome.content)
+        assert outcome is not None
+        self.stats.bytes_received += len(content)
         return Response(
             status=outcome.status_code,
             headers=outcome.headers,
-            content=outcome.content,
+            content=content,
             method=request.method,
             url=url,
             attempts=attempt,
             elapsed=held.elapsed,
         )
+
+    async def _read(
+        self, raw: httpx.Response, request: Request, url: str, attempt: int, max_bytes: int
+    ) -> bytes:
+        """The whole body of `raw` within `max_bytes`; the connection is closed on every exit."""
+        try:
+            return await read_limited(raw, limit=max_bytes, setting="max_response_bytes", url=url)
+        except RECEIVE_ERRORS as exc:
+            self.stats.transport_errors += 1
+            error = transport_error(exc, method=request.method, url=url, attempts=attempt)
+            raise Retryable(error) from None
+        except TransportError as exc:
+            self.stats.transport_errors += 1
+            exc.attempts = attempt
+            raise Retryable(exc) from None
+        except DecodeError:
+            if raw.status_code >= 300:
+                return b""  # an error body that does not decode: the status still decides
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await raw.aclose()
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -326,93 +531,87 @@ class Engine:
     async def stream(
         self, dialect: BaseDialect, request: Request
     ) -> AsyncIterator[StreamedResponse]:
-        """Send a request whose body is read as a byte stream; retries happen before the body."""
-        attempt = 0
+        """Send a request whose body is read as a byte stream; retries and same-origin redirects
+        happen before the body. `attempt_timeout` covers the wait for the headers; the deadline,
+        when set, covers the body too."""
+        budget = self._budget(request)
+        attempt = hops = 0
+        current = request
+        memory_limit = request.max_response_bytes or self.limits.max_response_bytes
         self.retry_budget.record_request(self.clock.now())
         while True:
             attempt += 1
-            http_request = build_request(dialect, request, {})
+            http_request = build_request(dialect, current, {})
             url = redact_url(str(http_request.url))
-            async with self._held(dialect, request, url, attempt) as held:
-                outcome = await self._exchange(
-                    held, dialect, request, http_request, url, attempt, stream=True
-                )
+            redirect: Response | None = None
+            async with self._held(dialect, current, url, attempt, budget) as held:
+                step = budget.for_attempt(self.clock.monotonic())
+                outcome: httpx.Response | tuple[AsyncDamError, bool]
+                if step.exhausted:
+                    outcome = (
+                        deadline_error(budget, "before sending", current, url, attempt),
+                        False,
+                    )
+                else:
+                    with anyio.move_on_after(step.seconds if step.bounded else None) as scope:
+                        outcome = await self._exchange(
+                            held, dialect, current, http_request, url, attempt
+                        )
+                    if scope.cancelled_caught:
+                        outcome = step_timeout(step, budget, current, url, attempt), True
                 if isinstance(outcome, tuple):
                     error, sent = outcome
                     decision = self._decide(dialect, request, attempt, sent=sent, error=error)
                 else:
-                    try:
-                        if outcome.status_code < 400:
-                            yield StreamedResponse(outcome, url, self.stats)
-                            return
+                    if 200 <= outcome.status_code < 300:
                         try:
-                            body = await outcome.aread()
-                        except RECEIVE_ERRORS:
-                            # An error body cut short or undecodable: the status still decides.
-                            body = b""
-                    finally:
-                        await outcome.aclose()
+                            yield StreamedResponse(
+                                outcome,
+                                url,
+                                self.stats,
+                                download_limit=self.limits.max_download_bytes,
+                                memory_limit=memory_limit,
+                                budget=budget,
+                                clock=self.clock,
+                            )
+                            return
+                        finally:
+                            with anyio.CancelScope(shield=True):
+                                await outcome.aclose()
+                    try:
+                        body = await self._read(outcome, current, url, attempt, memory_limit)
+                    except Retryable:
+                        body = b""  # an error body cut short: the status still decides
                     response = Response(
                         status=outcome.status_code,
                         headers=outcome.headers,
                         content=body,
-                        method=request.method,
+                        method=current.method,
                         url=url,
                         attempts=attempt,
                     )
-                    error = dialect.error_for(response, self.clock.now())
-                    decision = self._decide(
-                        dialect, request, attempt, response=response, error=error
+                    if response.status < 400:
+                        redirect = response  # decided below, once the permit is back
+                    else:
+                        error = dialect.error_for(response, self.clock.now())
+                        decision = self._decide(
+                            dialect, request, attempt, response=response, error=error
+                        )
+            if redirect is not None:
+                response, redirect = redirect, None
+                if response.status == 304:
+                    raise redirect_error(
+                        response, "304 Not Modified to an unconditional request", None
                     )
+                current = await self._follow(current, response, http_request.url, hops)
+                hops += 1
+                attempt -= 1
+                continue
             if not decision.retry:
                 raise error
+            if not budget.allows_delay(decision.delay, self.clock.monotonic()):
+                raise error
             await self._wait_before_retry(request, attempt, decision, error)
-
-
-class _Held:
-    """A permit held for one attempt, and whether its token goes back when it is released."""
-
-    __slots__ = ("elapsed", "permit", "refund")
-
-    def __init__(self, permit: Permit) -> None:
-        self.permit = permit
-        # Until the request is handed to the transport nothing was spent.
-        self.refund = True
-        self.elapsed = 0.0
-
-
-class StreamedResponse:
-    """A response whose body is read in chunks, never decoded as text."""
-
-    def __init__(self, raw: httpx.Response, url: str, stats: EngineStats) -> None:
-        self._raw = raw
-        self.url = url
-        self._stats = stats
-
-    @property
-    def status(self) -> int:
-        """The HTTP status."""
-        return self._raw.status_code
-
-    @property
-    def headers(self) -> httpx.Headers:
-        """The response headers."""
-        return self._raw.headers
-
-    async def aiter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
-        """The body as raw bytes, chunk by chunk (transfer encoding removed, never text-decoded)."""
-        try:
-            async for chunk in self._raw.aiter_bytes(chunk_size):
-                self._stats.bytes_received += len(chunk)
-                yield chunk
-        except RECEIVE_ERRORS as exc:
-            raise transport_error(
-                exc, method=self._raw.request.method, url=self.url, attempts=1
-            ) from None
-
-    async def read(self) -> bytes:
-        """The whole body as bytes."""
-        return b"".join([chunk async for chunk in self.aiter_bytes()])
 
 
 class ServiceClient:

@@ -63,6 +63,8 @@ def build_request(
         kwargs["files"] = list(request.files)
     if request.content is not None:
         kwargs["content"] = request.content
+    if request.timeout is not None:
+        kwargs["extensions"] = {"timeout": httpx.Timeout(request.timeout).as_dict()}
     return httpx.Request(request.method, url, params=params or None, headers=headers, **kwargs)
 
 

@@ -59,16 +59,23 @@ class _FallbackLimiter:
         self._outage = outage
         self._backend = backend
 
-    async def acquire(self, scope: str, *, concurrency: int, initial_rate: Rate | None) -> Permit:
+    async def acquire(
+        self,
+        scope: str,
+        *,
+        concurrency: int,
+        initial_rate: Rate | None,
+        max_wait: float | None = None,
+    ) -> Permit:
         """A shared permit, or a local one when Redis is down."""
         try:
             permit: Permit = await self.shared.acquire(
-                scope, concurrency=concurrency, initial_rate=initial_rate
+                scope, concurrency=concurrency, initial_rate=initial_rate, max_wait=max_wait
             )
         except BackendUnavailable as exc:
             self._outage.failed("limiting", exc)
             return await self.local.acquire(
-                scope, concurrency=concurrency, initial_rate=initial_rate
+                scope, concurrency=concurrency, initial_rate=initial_rate, max_wait=max_wait
             )
         self._outage.ok()
         return permit
@@ -125,9 +132,18 @@ class _ClosingLimiter:
         self.shared = shared
         self._backend = backend
 
-    async def acquire(self, scope: str, *, concurrency: int, initial_rate: Rate | None) -> Permit:
+    async def acquire(
+        self,
+        scope: str,
+        *,
+        concurrency: int,
+        initial_rate: Rate | None,
+        max_wait: float | None = None,
+    ) -> Permit:
         """A shared permit; raises `BackendUnavailable` when Redis is down."""
-        return await self.shared.acquire(scope, concurrency=concurrency, initial_rate=initial_rate)
+        return await self.shared.acquire(
+            scope, concurrency=concurrency, initial_rate=initial_rate, max_wait=max_wait
+        )
 
     async def aclose(self) -> None:
         """Close the backend's connection pool."""

@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from asyncdam.engine.errors import TransportError
 from asyncdam.engine.quota import DEFAULT_MAX_WAIT, PROBE_DELAY
 from asyncdam.engine.redis import lua as redis_lua
-from asyncdam.engine.types import Rate, RateLimitInfo
+from asyncdam.engine.types import Rate, RateLimitInfo, WaitRefused
 
 __all__ = ["BackendUnavailable", "RedisLimiter", "RedisPermit"]
 
@@ -230,10 +230,16 @@ class RedisLimiter:
             return list(await pipe.execute())
 
     async def acquire(
-        self, scope: str, *, concurrency: int, initial_rate: Rate | None
+        self,
+        scope: str,
+        *,
+        concurrency: int,
+        initial_rate: Rate | None,
+        max_wait: float | None = None,
     ) -> RedisPermit:
         """Wait (FIFO across processes, blocking on a wake key, cancellable) for a token and a
-        slot; raises `BackendUnavailable` when Redis cannot be reached."""
+        slot; raises `BackendUnavailable` when Redis cannot be reached, `WaitRefused` when the
+        shared quota would keep it waiting past `max_wait` seconds."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self._closed:
@@ -257,19 +263,27 @@ class RedisLimiter:
         # Only one task per process and scope stands in the shared line (asyncio.Lock is FIFO):
         # one blocking connection per process, not one per waiting task.
         async with gate:
-            generation = await self._wait_in_line(scope, waiter, args)
+            generation = await self._wait_in_line(scope, waiter, args, started, max_wait)
         waited = max(0.0, time.monotonic() - started)
         return RedisPermit(self, scope, permit_id, generation, waited)
 
-    async def _wait_in_line(self, scope: str, waiter: str, args: list[str]) -> str:
+    async def _wait_in_line(
+        self, scope: str, waiter: str, args: list[str], started: float, max_wait: float | None
+    ) -> str:
         wake_key = self._wake_prefix(scope) + waiter
         try:
             while True:
                 if self._closed:
                     raise anyio.ClosedResourceError
-                status, value = await guarded(lambda: self._run(redis_lua.ACQUIRE, scope, *args))
+                status, value, *kind = await guarded(
+                    lambda: self._run(redis_lua.ACQUIRE, scope, *args)
+                )
                 if int(status) == 1:
                     return _text(value)
+                if max_wait is not None and kind and _text(kind[0]) == "quota":
+                    foreseen = time.monotonic() - started + float(value)
+                    if foreseen > max_wait:
+                        raise WaitRefused(foreseen, time.time() + float(value))
                 timeout = max(min(float(value), self.recheck), 0.01)
                 # One blocking wait: a push from a release/observe/grant ends it early.
                 await guarded(lambda: self.client.blpop([wake_key], timeout=timeout))  # noqa: B023

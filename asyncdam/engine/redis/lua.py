@@ -103,9 +103,9 @@ end
 if not redis.call('ZSCORE', KEYS[5], waiter) then redis.call('RPUSH', KEYS[4], waiter) end
 redis.call('ZADD', KEYS[5], now + lease, waiter)
 purge()
-local function idle(wait)
+local function idle(wait, quota)
   save(ttl())
-  return {0, string.format('%.6f', wait)}
+  return {0, string.format('%.6f', wait), quota or ''}
 end
 if redis.call('LINDEX', KEYS[4], 0) ~= waiter then return idle(lease) end
 if redis.call('ZCARD', KEYS[2]) >= concurrency then return idle(lease) end
@@ -121,9 +121,9 @@ if S.tokens ~= nil then
       local delay = S.probe
       S.probe = math.min(S.probe * 2, MAX_PROBE, S.max_wait)
       S.reset = now + delay; S.kind = 'probe'
-      return idle(delay)
+      return idle(delay, 'quota')
     end
-    return idle(math.min(math.max(S.reset - now, MIN_WAIT), S.max_wait))
+    return idle(math.min(math.max(S.reset - now, MIN_WAIT), S.max_wait), 'quota')
   end
 end
 redis.call('LPOP', KEYS[4])

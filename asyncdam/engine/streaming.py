@@ -1,0 +1,99 @@
+"""A response whose body is read chunk by chunk, within its byte limit and the call's deadline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import httpx
+
+from asyncdam.engine.body import iter_limited
+from asyncdam.engine.clock import Clock
+from asyncdam.engine.deadline import CallBudget
+from asyncdam.engine.errors import TimeoutError
+from asyncdam.engine.events import EngineStats
+from asyncdam.engine.wire import RECEIVE_ERRORS, transport_error
+
+__all__ = ["StreamedResponse"]
+
+
+class StreamedResponse:
+    """A response whose body is read in chunks, never decoded as text.
+
+    `aiter_bytes()` (for writing to a file) stops past `max_download_bytes`, `read()` (the body in
+    memory) past `max_response_bytes`; both with `ResponseTooLarge`, counted after decompression.
+    The call's deadline, when it has one, also bounds the body.
+    """
+
+    def __init__(
+        self,
+        raw: httpx.Response,
+        url: str,
+        stats: EngineStats,
+        *,
+        download_limit: int | None = None,
+        memory_limit: int | None = None,
+        budget: CallBudget | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Made by `Engine.stream` only."""
+        self._raw = raw
+        self.url = url
+        self._stats = stats
+        self._download_limit = download_limit
+        self._memory_limit = memory_limit
+        self._budget = budget
+        self._clock = clock
+
+    @property
+    def status(self) -> int:
+        """The HTTP status."""
+        return self._raw.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers."""
+        return self._raw.headers
+
+    def aiter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+        """The decoded body chunk by chunk (at most `chunk_size` bytes each), for files."""
+        return self._iter(chunk_size, self._download_limit, "max_download_bytes")
+
+    async def read(self) -> bytes:
+        """The whole body in memory (bounded by `max_response_bytes`)."""
+        parts = [
+            chunk async for chunk in self._iter(1 << 30, self._memory_limit, "max_response_bytes")
+        ]
+        return b"".join(parts)
+
+    async def _iter(self, chunk_size: int, limit: int | None, setting: str) -> AsyncIterator[bytes]:
+        method = self._raw.request.method
+        source = iter_limited(self._raw, limit=limit, setting=setting, url=self.url)
+        try:
+            while True:
+                left = self._remaining()
+                with anyio.move_on_after(left) as scope:
+                    try:
+                        piece = await source.__anext__()
+                    except StopAsyncIteration:
+                        return
+                if scope.cancelled_caught:
+                    assert self._budget is not None
+                    raise TimeoutError(
+                        f"{self._budget.describe()} passed while reading the body",
+                        limit="deadline",
+                        method=method,
+                        url=self.url,
+                    )
+                self._stats.bytes_received += len(piece)
+                for start in range(0, len(piece), chunk_size):
+                    yield piece[start : start + chunk_size] if len(piece) > chunk_size else piece
+        except RECEIVE_ERRORS as exc:
+            raise transport_error(exc, method=method, url=self.url, attempts=1) from None
+        finally:
+            await source.aclose()
+
+    def _remaining(self) -> float | None:
+        if self._budget is None or self._budget.deadline is None or self._clock is None:
+            return None
+        return self._budget.remaining(self._clock.monotonic())
