@@ -25,15 +25,19 @@ from asyncdam.engine.errors import (
     InvalidRequestError,
     MethodNotAllowed,
     NotFound,
+    QuotaWaitTooLong,
     RateLimited,
+    ResponseTooLarge,
     ServerError,
     TimeoutError,
     TransportError,
     Unauthorized,
+    UnexpectedRedirect,
     ValidationFailed,
 )
 from asyncdam.engine.events import EngineStats, Event, Hooks
 from asyncdam.engine.limiter import LocalLimiter
+from asyncdam.engine.limits import Limits
 from asyncdam.engine.page_strategies import (
     BodyOffsetStrategy,
     LinkHeaderStrategy,
@@ -111,6 +115,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidRequestError",
     "InvalidToken",
+    "Limits",
     "LinkHeaderStrategy",
     "LocalLimiter",
     "MemoryCache",
@@ -126,12 +131,14 @@ __all__ = [
     "PermissionDenied",
     "Phrase",
     "Phraseanet",
+    "QuotaWaitTooLong",
     "Rate",
     "RateLimitInfo",
     "RateLimited",
     "RedisBackend",
     "Request",
     "Response",
+    "ResponseTooLarge",
     "RetryBudget",
     "RetryPolicy",
     "SQLiteCache",
@@ -142,6 +149,7 @@ __all__ = [
     "TimeoutError",
     "TransportError",
     "Unauthorized",
+    "UnexpectedRedirect",
     "ValidationFailed",
     "__version__",
 ]
