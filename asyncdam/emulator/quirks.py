@@ -347,7 +347,7 @@ OPENASSET_RULES = QuirkRules(
 #: Phrase Strings: numbers and flags as strings, tags as a comma string, unknown states.
 PHRASE_RULES = QuirkRules(
     identity=frozenset({"id"}),
-    keep=frozenset({"name", "code"}),
+    keep=frozenset({"name", "code", "content"}),
     comma_lists=frozenset({"tags"}),
     enums=frozenset({"state"}),
 )
