@@ -301,3 +301,20 @@ async def test_member_lists_start_with_the_seeded_user() -> None:
         assert shown.json()["username"] == me["username"]
         in_project = (await c.get(f"/projects/{pid}/members")).json()
         assert in_project[0]["username"] == me["username"]
+
+
+async def test_adding_a_project_to_a_space_uses_the_real_project() -> None:
+    app, _ = make_app()
+    async with client(app) as c:
+        project = await main_project(c)
+        account = (await c.get("/accounts")).json()[0]["id"]
+        space = (await c.post(f"/accounts/{account}/spaces", json={"name": "S"})).json()
+        url = f"/accounts/{account}/spaces/{space['id']}/projects"
+        assert (await c.post(url, json={"id": project["id"]})).status_code == 201
+        assert (await c.post(url, json={"id": project["id"]})).status_code == 201  # no change
+        listed = (await c.get(url)).json()
+        assert [(p["id"], p["name"]) for p in listed] == [(project["id"], "Main App")]
+        unknown = await c.post(url, json={"id": "0" * 32})
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "id"
+        assert (await c.delete(f"{url}/{project['id']}")).status_code == 204
+        assert (await c.get(url)).json() == []

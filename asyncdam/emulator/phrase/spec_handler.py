@@ -12,8 +12,9 @@ dispatcher, as for every route; lists page with the same `Link` and `Pagination`
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from asyncdam.emulator.phrase.context import Ctx, Reply, json_reply, message
+from asyncdam.emulator.phrase.context import ApiError, Ctx, Reply, json_reply, message
 from asyncdam.emulator.phrase.router import Handler, Router, RouteSpec
 from asyncdam.emulator.phrase.spec_model import (
     SpecOp,
@@ -86,7 +87,7 @@ class SpecHandler:
         if op.kind == "list":
             return self._list(ctx, op, place)
         if op.kind == "create":
-            return self._create(ctx, op, place, fields)
+            return await self._create(ctx, op, place, fields)
         if op.kind in ("show", "update", "delete"):
             return self._item(ctx, op, place, fields)
         return await self._action(ctx, op, place, fields)
@@ -141,7 +142,7 @@ class SpecHandler:
             return paginate(ctx, records, one, link=op.method == "GET")
         return json_reply([one(record) for record in records], op.status)
 
-    def _create(self, ctx: Ctx, op: SpecOp, place: Place, fields: Record) -> Reply:
+    async def _create(self, ctx: Ctx, op: SpecOp, place: Place, fields: Record) -> Reply:
         coll = self.table.collections[op.norm]
         items = self.store.items(ctx, coll, place, len(place.segs), keep=True)
         keys, field = self._new_keys(ctx, coll.item_param, coll.key_field, fields)
@@ -153,12 +154,24 @@ class SpecHandler:
             by_id = key is not None and coll.key_field == "id"
             old = items.get(key) if key is not None else None
             if old is None:
-                record = new_record(ctx, op.resource, fields, key if by_id else None)
+                member = await self._member(ctx, op, key, field) if by_id else {}
+                record = new_record(ctx, op.resource, {**member, **fields}, key if by_id else None)
                 items[key if key is not None else record["id"]] = record
             else:
                 record = old
         wrote(ctx)
         return self._answer(ctx, op, place, record, op.status)
+
+    async def _member(self, ctx: Ctx, op: SpecOp, key: str | None, field: str) -> Record:
+        # Adding an existing resource by id (a project to a space): it must exist, and the
+        # member answers as that resource does.
+        word = op.segments[-1]
+        if key is None or normalize(f"/{word}/{{x}}") not in self.store.built_gets:
+            return {}
+        try:
+            return await self.store.built_get_path(ctx, f"/{word}/{quote(key, safe='')}")
+        except ApiError:
+            raise validation_failed(op.resource, [(field, "is invalid")]) from None
 
     def _new_keys(
         self, ctx: Ctx, param: str, key_field: str, fields: Record
