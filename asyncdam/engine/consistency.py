@@ -256,12 +256,17 @@ class PassWatch:
         more_expected: bool,
         repeated: bool = False,
         resumed: bool = False,
+        size: int | None = None,
+        short_pages_normal: bool = False,
     ) -> list[str]:
         """Check one page (in order); return the new signals it raised.
 
         `more_expected`: the server's totals said pages follow this one. `repeated`: an id on
         it was handed out earlier in this pass (other than an overlap). `resumed`: the page a
-        cursor resumed on (its boundary is checked against the cursor instead).
+        cursor resumed on (its boundary is checked against the cursor instead). `size`: the
+        page size asked for, when the server never clamps it (else it is learned from the first
+        page). `short_pages_normal`: the server may drop hits from a page (Phraseanet), so a
+        short page is no signal; its boundary then cannot be checked.
         """
         raised: list[str] = []
 
@@ -275,13 +280,16 @@ class PassWatch:
             elif total != self.total:
                 emit("total_changed")
         count = len(ids)
-        if self.size is None and more_expected and count:
+        if size is not None:
+            self.size = size
+        elif self.size is None and more_expected and count:
             # The first page followed by more shows the size the server really serves.
             self.size = count
         if count == 0 and index > 0:
             emit("empty_page")
         elif more_expected and self.size is not None and count < self.size:
-            emit("short_page")
+            if not short_pages_normal:
+                emit("short_page")
         if repeated:
             emit("repeated_id")
         if self.mode == "overlap" and index > 0 and not resumed:

@@ -117,6 +117,8 @@ class ListingGuard:
         total: int | None,
         more_expected: bool,
         request: Request,
+        size: int | None = None,
+        short_pages_normal: bool = False,
     ) -> None:
         """Check a page accepted in order; report (or raise on) drift."""
         ids = ids_of(items, self.identify)
@@ -142,6 +144,8 @@ class ListingGuard:
             more_expected=more_expected,
             repeated=repeated,
             resumed=resumed,
+            size=size,
+            short_pages_normal=short_pages_normal,
         )
         await self._report(signals, index, request)
 

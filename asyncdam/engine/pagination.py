@@ -392,8 +392,15 @@ class Paginator(Generic[T]):
                 total=info.total_items,
                 more_expected=more or (info.next_request is not None and bool(entry.page.items)),
                 request=request,
+                size=self._fixed_size(request),
+                short_pages_normal=bool(getattr(self._strategy, "drops_hits", False)),
             )
         return entry
+
+    def _fixed_size(self, request: Request) -> int | None:
+        """The page size asked for, for strategies whose server never clamps it."""
+        size_of = getattr(self._strategy, "fixed_page_size", None)
+        return size_of(request) if callable(size_of) else None
 
     async def _read_anchor(self, guard: ListingGuard) -> None:
         """Anchor mode: read the last page right after the first one (see `consistency`)."""

@@ -82,6 +82,12 @@ class PhraseanetOffsetStrategy:
     window: int | None = INDEX_WINDOW
     location: ParamLocation = "data"
     overlap: int = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
+    # The server drops hits it cannot load from a page: a short page is no sign of change.
+    drops_hits: bool = True
+
+    def fixed_page_size(self, request: Request) -> int:
+        """The size this request asks for (never clamped by the server)."""
+        return self._size(request)
 
     def _offset(self, request: Request) -> int:
         return _int(_get(request, self.offset_param, self.location)) or 0

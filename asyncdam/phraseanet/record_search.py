@@ -13,7 +13,13 @@ from asyncdam.phraseanet.converter import structure
 from asyncdam.phraseanet.envelope import payload_dict
 from asyncdam.phraseanet.paging import PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import checked, form, id_list, opt_int, str_list
-from asyncdam.phraseanet.search import SearchMixin, _total_v3, search_fields, v3_paging
+from asyncdam.phraseanet.search import (
+    SearchMixin,
+    _total_v3,
+    item_key,
+    search_fields,
+    v3_paging,
+)
 
 __all__ = ["RecordSearch"]
 
@@ -46,6 +52,7 @@ class RecordSearch(SearchMixin):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
         search_type: Literal[0] = 0,
+        consistency: str = "repair",
     ) -> Paginator[m.Record]: ...
 
     @overload
@@ -71,6 +78,7 @@ class RecordSearch(SearchMixin):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
         search_type: Literal[1],
+        consistency: str = "repair",
     ) -> Paginator[m.Story]: ...
 
     @checked
@@ -96,11 +104,16 @@ class RecordSearch(SearchMixin):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
         search_type: Literal[0, 1] = 0,
+        consistency: str = "repair",
     ) -> Paginator[m.Record] | Paginator[m.Story]:
         """Every matching record, each once, in the server's order (`POST /api/v1/search/`).
 
         `search_type=1` yields stories instead (as `pn.stories.search()` does).
         `sort="random"` is refused here (each page would be reshuffled); `search_page()` takes it.
+        Without a query or `sort`, records come oldest first (`created_on` ascending), so records
+        added meanwhile land at the end. `consistency` (default `"repair"`): every record that
+        exists for the whole listing comes out once even while the base changes; `"raise"`
+        raises `ListingChanged` instead of repairing, `"off"` pages plainly (see `Paginator`).
         """
         if search_type not in (0, 1):
             raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
@@ -130,6 +143,7 @@ class RecordSearch(SearchMixin):
                 decode=self._decode_v1("stories", m.Story),
                 fetch_ahead=fetch_ahead,
                 cursor=cursor,
+                consistency=consistency,
             )
         return self._search_pages(
             "v1/search/",
@@ -142,6 +156,7 @@ class RecordSearch(SearchMixin):
             decode=self._decode_v1("records", m.Record),
             fetch_ahead=fetch_ahead,
             cursor=cursor,
+            consistency=consistency,
         )
 
     @checked
@@ -214,6 +229,7 @@ class RecordSearch(SearchMixin):
         offset_start: int = 0,
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[m.LightResult]:
         """v2 `/search/`: ids, collection and `version` (update time) only, for sync jobs."""
         if search_type not in (0, 1):
@@ -248,6 +264,7 @@ class RecordSearch(SearchMixin):
             decode=decode,
             fetch_ahead=fetch_ahead,
             cursor=cursor,
+            consistency=consistency,
         )
 
     @checked
@@ -263,6 +280,7 @@ class RecordSearch(SearchMixin):
         offset: int = 0,
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[m.Record]:
         """v3 `/search/` by offset/limit (limit 1-100, checked here: the server 500s otherwise).
 
@@ -301,5 +319,11 @@ class RecordSearch(SearchMixin):
             total=_total_v3,
         )
         return self._client.paginate(
-            request, strategy, decode, fetch_ahead=fetch_ahead, cursor=cursor
+            request,
+            strategy,
+            decode,
+            fetch_ahead=fetch_ahead,
+            cursor=cursor,
+            identify=item_key,
+            consistency=consistency,
         )

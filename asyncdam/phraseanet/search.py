@@ -15,7 +15,7 @@ from asyncdam.phraseanet.paging import INDEX_WINDOW, PhraseanetOffsetStrategy
 from asyncdam.phraseanet.params import form, id_list, opt_bool01, opt_int, opt_str, str_list
 from asyncdam.phraseanet.resource import ResourceGroup
 
-__all__ = ["SearchMixin", "v3_paging"]
+__all__ = ["SearchMixin", "item_key", "stable_order", "v3_paging"]
 
 T = TypeVar("T")
 
@@ -141,6 +141,24 @@ def v3_paging(
     return out
 
 
+def item_key(item: Any) -> str | None:
+    """`databox_id:record_id` (or story id) of a hit: the id a guarded listing dedupes on."""
+    key = getattr(item, "key", None)
+    if not isinstance(key, tuple):
+        key = (getattr(item, "databox_id", None), getattr(item, "record_id", None))
+    if not all(isinstance(part, int) and part > 0 for part in key):
+        return None
+    return f"{key[0]}:{key[1]}"
+
+
+def stable_order(filters: dict[str, object]) -> dict[str, object]:
+    """A full listing (no query, no sort) sorted by creation, oldest first, so that records
+    added during it land at its end; any other search keeps the order the caller chose."""
+    if filters.get("sort") is None and not filters.get("query"):
+        return {**filters, "sort": "created_on", "ord": "asc"}
+    return filters
+
+
 class SearchMixin(ResourceGroup):
     """The v1 search pager shared by `pn.records` and `pn.stories`."""
 
@@ -157,6 +175,7 @@ class SearchMixin(ResourceGroup):
         decode: Callable[[Response], Sequence[T]],
         fetch_ahead: int | None,
         cursor: dict[str, Any] | None,
+        consistency: str = "repair",
     ) -> Paginator[T]:
         size = opt_int(per_page, "per_page", low=1, high=INDEX_WINDOW)
         start = opt_int(offset_start, "offset_start", low=0, high=INDEX_WINDOW - 1)
@@ -164,7 +183,7 @@ class SearchMixin(ResourceGroup):
             raise InvalidRequestError(
                 "sort='random' reshuffles every page; use search_page() for a random sample"
             )
-        fields = {**filters, "search_type": 1 if stories else 0}
+        fields = {**stable_order(filters), "search_type": 1 if stories else 0}
         data = form(fields)
         data += [("offset_start", str(start or 0)), ("per_page", str(size or 100))]
         ttl = opt_int(subdef_url_ttl, "subdef_url_ttl", low=-1)
@@ -176,7 +195,13 @@ class SearchMixin(ResourceGroup):
         )
         strategy = PhraseanetOffsetStrategy(size=size or 100, total=_total_results)
         return self._client.paginate(
-            request, strategy, decode, fetch_ahead=fetch_ahead, cursor=cursor
+            request,
+            strategy,
+            decode,
+            fetch_ahead=fetch_ahead,
+            cursor=cursor,
+            identify=item_key,
+            consistency=consistency,
         )
 
     def _decode_v1(self, key: str, cls: type[T]) -> Callable[[Response], list[T]]:
