@@ -17,6 +17,7 @@ from asyncdam.engine.errors import (
     APIStatusError,
     FieldError,
     InsecureTransportError,
+    InvalidArgumentError,
     InvalidRequestError,
     RateLimited,
     ValidationFailed,
@@ -69,8 +70,13 @@ class BaseDialect:
     def __attrs_post_init__(self) -> None:
         for k, v in self.default_headers.items():
             check_header_value(k, v)
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        concurrency = self.concurrency
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise InvalidArgumentError(
+                "concurrency", f"must be an integer of at least 1, got {concurrency!r}"
+            )
+        if concurrency < 1:
+            raise InvalidArgumentError("concurrency", f"must be at least 1, got {concurrency}")
 
     def scope_for(self, request: Request) -> str:
         """The quota scope a request counts against (default: per host and credential)."""
