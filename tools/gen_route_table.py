@@ -332,6 +332,7 @@ def phraseanet_methods() -> dict[str, Callable[[Any], Any]]:
 def openasset_route(method: str, path: str) -> str | None:
     """The OpenAsset emulator route serving `method path`, from its noun and nested tables."""
     from asyncdam.emulator.openasset.nested import NESTED
+    from asyncdam.emulator.openasset.routes import SPECIAL_ROUTES
     from asyncdam.emulator.openasset.schema import NOUNS
 
     if path.startswith("/storage/"):
@@ -341,8 +342,8 @@ def openasset_route(method: str, path: str) -> str | None:
         return None
     parts = path[len(prefix) :].strip("/").split("/")
     verb = "GET" if method == "HEAD" else method
-    if parts == ["Headers"]:
-        return f"{method} /REST/1/Headers" if verb == "GET" else None
+    if len(parts) == 1 and f"{method} /REST/1/{parts[0]}" in SPECIAL_ROUTES:
+        return f"{method} /REST/1/{parts[0]}"
     spec = NOUNS.get(parts[0])
     if spec is None:
         return None
@@ -365,9 +366,10 @@ def openasset_route(method: str, path: str) -> str | None:
 def openasset_routes() -> list[str]:
     """Every route the OpenAsset emulator serves, as `METHOD template`."""
     from asyncdam.emulator.openasset.nested import NESTED
+    from asyncdam.emulator.openasset.routes import SPECIAL_ROUTES
     from asyncdam.emulator.openasset.schema import NOUNS
 
-    out = ["GET /REST/1/Headers", "HEAD /REST/1/Headers", "GET /storage/{file_id}/{size_id}/{name}"]
+    out = [*SPECIAL_ROUTES, "GET /storage/{file_id}/{size_id}/{name}"]
     for spec in NOUNS.values():
         verbs = {"GET", *spec.verbs}
         out += [f"{v} /REST/1/{spec.name}" for v in sorted(verbs | {"HEAD"})]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -51,4 +53,6 @@ def create_app(config: EmulatorConfig) -> Starlette:
     app.state.stats = Stats()
     app.state.sessions = Sessions(settings)
     app.state.store = build_store(config.seed, config.size)
+    app.state.signed_tokens = {}  # legacy OAT tokens by id (POST /REST/1/AuthenticationTokens)
+    app.state.jwt_secret = hashlib.sha256(f"openasset-emulator:{config.seed}".encode()).digest()
     return app

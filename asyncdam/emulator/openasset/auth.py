@@ -1,4 +1,8 @@
-"""Who is calling: Basic, `OATU id:secret`, `X-SessionKey`, or anonymous; plus the optional limits.
+"""Who is calling: Basic, `OATU id:secret`, signed `OAT id:sig`, `X-SessionKey`, or anonymous.
+
+A legacy `OAT` token is created by `POST /REST/1/AuthenticationTokens` (Basic auth, `{"name"}`)
+and then signs each request: `Authorization: OAT <id>:<sig>` with `X-Date`, where `sig` is
+base64(HMAC-SHA1(key=token, msg=User-Agent + X-Date)).
 
 The gate is a pure ASGI middleware around the fault layer and the routes. It resolves the caller,
 issues or echoes `X-SessionKey`, revokes it on `?logout=logout`, and stamps every REST answer with
@@ -148,6 +152,8 @@ class AuthGate:
         authorization = headers.get("authorization", "").strip()
         if authorization:
             caller = self._credential(authorization, store, settings)
+            if caller is None and authorization.startswith("OAT "):
+                caller = _signed(authorization, headers, scope["app"].state.signed_tokens)
             if caller is None and settings.anonymous_fallback:
                 return Caller(ANONYMOUS_ID, ANONYMOUS, "anonymous"), None
             if caller is None:
@@ -190,6 +196,35 @@ class AuthGate:
                 if user["username"] == username and user["alive"]:
                     return Caller(int(user["id"]), username, "basic")
         return None
+
+
+@attrs.frozen
+class SignedToken:
+    """A legacy `OAT` token: its owner and the secret that keys the request signatures."""
+
+    user_id: int
+    username: str
+    secret: str
+
+
+def signature(secret: str, user_agent: str, date: str) -> str:
+    """The `OAT` request signature: base64(HMAC-SHA1(secret, User-Agent + X-Date))."""
+    digest = hmac.new(secret.encode(), (user_agent + date).encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _signed(
+    authorization: str, headers: dict[str, str], tokens: dict[str, SignedToken]
+) -> Caller | None:
+    """The caller of a valid `OAT id:sig` request (X-Date and User-Agent signed), else None."""
+    ident, _, sig = authorization[len("OAT ") :].strip().partition(":")
+    token = tokens.get(ident)
+    date = headers.get("x-date", "")
+    if token is None or not date or not sig:
+        return None
+    if not _same(sig, signature(token.secret, headers.get("user-agent", ""), date)):
+        return None
+    return Caller(token.user_id, token.username, "oat")
 
 
 def _wants_logout(scope: Scope) -> bool:

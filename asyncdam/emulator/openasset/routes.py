@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -12,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from asyncdam.emulator.openasset import nested, uploads, writes
-from asyncdam.emulator.openasset.auth import Caller
+from asyncdam.emulator.openasset.auth import Caller, SignedToken
 from asyncdam.emulator.openasset.errors import ApiError, error_response
 from asyncdam.emulator.openasset.query import (
     QueryError,
@@ -37,6 +41,14 @@ logger = logging.getLogger("asyncdam.emulator.openasset")
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "MERGE", "OPTIONS", "PATCH"]
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "MERGE"})
 ACCESS_LEVELS = [1, 2, 3, 4]
+#: Routes outside the noun tables: the auth probe, the legacy token flow, the JWT endpoint.
+SPECIAL_ROUTES = (
+    "GET /REST/1/Headers",
+    "HEAD /REST/1/Headers",
+    "POST /REST/1/AuthenticationTokens",
+    "GET /REST/1/JWT",
+    "HEAD /REST/1/JWT",
+)
 RESULT_FIELDS = {"file_id": FieldSpec("file_id", "i", writable=False)}
 
 
@@ -128,6 +140,8 @@ async def _dispatch(request: Request) -> Response:
         if method != "GET":
             raise _denied(method, noun)
         return json_response({}, ctx, head=head)
+    if noun in ("AuthenticationTokens", "JWT") and len(segments) == 1:
+        return await (_authentication_tokens if noun != "JWT" else _jwt)(request, method, ctx)
     spec = NOUNS.get(noun)
     if spec is None or (spec.since is not None and version < spec.since):
         raise _module_missing(path)
@@ -143,6 +157,40 @@ async def _dispatch(request: Request) -> Response:
     if len(segments) in (3, 4):
         return await _nested(request, spec, ident, segments, method, ctx, head, path)
     raise _module_missing(path)
+
+
+async def _authentication_tokens(request: Request, method: str, ctx: Ctx) -> Response:
+    """POST /AuthenticationTokens `{"name"}` (legacy `OAT` flow): `{"id", "token"}`."""
+    if method != "POST" or ctx.caller.anonymous:
+        raise _denied(method, "AuthenticationTokens")
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not str(body.get("name") or "").strip():
+        raise ApiError(400, f"No JSON body provided for {method} request")
+    tokens = request.app.state.signed_tokens
+    ident = str(len(tokens) + 1)
+    secret = secrets.token_urlsafe(32)
+    tokens[ident] = SignedToken(ctx.caller.user_id, ctx.caller.username, secret)
+    return json_response({"id": int(ident), "token": secret}, ctx)
+
+
+async def _jwt(request: Request, method: str, ctx: Ctx) -> Response:
+    """GET /JWT?service.openasset=true&expiry=S: a signed JWT for the logged-in user [?]."""
+    if method != "GET" or ctx.caller.anonymous:
+        raise _denied(method, "JWT")
+    raw = ctx.param("expiry") or "86400"
+    if not raw.isdigit():
+        raise ApiError(400, "Invalid value for expiry: must be an integer")
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": ctx.caller.user_id, "iat": now, "exp": now + int(raw)}
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    key = request.app.state.jwt_secret
+    sig = _b64url(hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+    return json_response({"jwt": f"{header}.{payload}.{sig}"}, ctx)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _authorize(spec: NounSpec, method: str, ctx: Ctx, noun: str | None = None) -> None:
