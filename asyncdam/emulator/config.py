@@ -1,4 +1,4 @@
-"""Settings shared by the three emulators: seed, credential, quota, concurrency, faults."""
+"""Settings shared by the three emulators: seed, credential, quota, concurrency, faults, quirks."""
 
 from __future__ import annotations
 
