@@ -43,5 +43,9 @@ async def test_quirks_lose_nothing() -> None:
     quirky = create_app(EmulatorConfig(seed=3, size=0.3, quirks=QUIRKS))
     plain, odd = await _snapshot(polite), await _snapshot(quirky)
     assert plain["keys"] and plain["translations"] and plain["locales"]
+    # The quirks these payloads can carry were sent (they hold few numbers and no id-less
+    # nested objects; id-keyed lists are a PHP servers' quirk).
+    sent = set(quirky.state.quirk_stats.applied)
+    assert sent >= {"bool_strings", "comma_lists", "missing_optional", "extra_fields"}, sent
     for key in plain:
         assert odd[key] == plain[key], key

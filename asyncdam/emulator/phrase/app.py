@@ -459,9 +459,10 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     state.extra_tokens = {}
     state.teams = {}
     inner: ASGIApp = Dispatcher(app)
-    from asyncdam.emulator.quirks import PHRASE_RULES, wrap
+    from asyncdam.emulator.quirks import PHRASE_RULES, QuirkStats, wrap
 
-    inner = wrap(inner, PHRASE_RULES, config.quirks, config.seed)  # quirks inside the faults
+    state.quirk_stats = QuirkStats()  # quirks inside the faults, counted here
+    inner = wrap(inner, PHRASE_RULES, config.quirks, config.seed, state.quirk_stats)
     try:
         from asyncdam.emulator.faults import FaultMiddleware
 
