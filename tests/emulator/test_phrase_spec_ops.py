@@ -142,3 +142,31 @@ def test_literal_segments_win_over_parameters() -> None:
     assert found is not None and found[1] == {"project_id": "p1"}
     found = ROUTER.match("PATCH", "/projects/p1/translations/t1")
     assert found is not None and found[1] == {"project_id": "p1", "id": "t1"}
+
+
+def test_kinds_and_collections_come_from_method_and_path_shape() -> None:
+    from asyncdam.emulator.phrase.spec_model import spec_table
+
+    table = spec_table()
+    hooks = "/projects/{project_id}/webhooks"
+    kinds = {
+        ("GET", hooks): "list",
+        ("POST", hooks): "create",
+        ("GET", hooks + "/{id}"): "show",
+        ("PATCH", hooks + "/{id}"): "update",
+        ("DELETE", hooks + "/{id}"): "delete",
+        ("POST", hooks + "/{id}/test"): "action",
+        ("PATCH", "/notification_groups/mark_all_as_read"): "action",
+    }
+    for (method, template), kind in kinds.items():
+        op = table.op(method, template)
+        assert op is not None and op.kind == kind, (method, template)
+    webhook_create = table.op("POST", hooks)
+    assert webhook_create is not None and webhook_create.resource == "Webhook"
+    assert webhook_create.body is not None and webhook_create.body["required"] == ["callback_url"]
+    collections = table.collections
+    assert collections["/projects/{}/variables"].key_field == "name"
+    assert collections["/projects/{}/jobs/{}/annotations"].key_field == "name"  # no `id`
+    assert collections["/projects/{}/webhooks/{}/deliveries"].seeded
+    assert collections["/projects/{}/invitations"].open
+    assert not collections["/projects/{}/webhooks"].seeded
