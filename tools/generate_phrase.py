@@ -488,10 +488,15 @@ def render_method(op: Operation, const: str) -> list[str]:
             kw.append(f"{p['name']}: int = 100")
         else:
             kw.append(f"{p['name']}: {p['ann']} | None = None")
+    if op.paged and op.result_kind == "many":
+        # Resume and the listing guarantee, handled by the paginator (see Paginator).
+        kw += ["cursor: dict[str, Any] | None = None", 'consistency: str = "repair"']
     if kw:
         sig.append("*")
         sig += kw
     call_args = ", ".join(f"{p['name']}={p['name']}" for p in params)
+    if op.paged and op.result_kind == "many":
+        call_args = ", ".join(filter(None, ["cursor=cursor, consistency=consistency", call_args]))
     call_args = (", " + call_args) if call_args else ""
     model = f"models.{op.model}" if op.model else None
     lines: list[str] = []

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from asyncdam.engine.errors import AsyncDamError, DecodeError, InvalidRequestError
 from asyncdam.engine.page_strategies import OffsetLimitStrategy
-from asyncdam.engine.pagination import Paginator
+from asyncdam.engine.pagination import ListingMonitor, Paginator
 from asyncdam.engine.request import Request, Response
 from asyncdam.openasset.bulk import (
     ADVISED_BATCH,
@@ -62,8 +62,12 @@ def listing(
     fetch_ahead: int | None,
     cursor: dict[str, Any] | None,
     stable_order: bool = True,
+    consistency: str = "repair",
 ) -> Paginator[Any]:
     """A paginator over offset/limit pages counted by `X-Full-Results-Count`.
+
+    Guarded by id (see `Paginator`): pages overlap by one row, and the id tiebreak keeps the
+    order total, so every row that exists for the whole listing comes out once.
 
     Queries too long for a URL are sent as `POST` + `X-HTTP-Method-Override: GET` with a form body
     (servers 9.0.0 and newer); the version check runs before the first page is requested.
@@ -99,6 +103,7 @@ def listing(
         return await ctx.send(req)
 
     ahead = ctx.concurrency if fetch_ahead is None else fetch_ahead
+    engine = ctx.client.engine
     return Paginator(
         fetch,
         request,
@@ -106,7 +111,16 @@ def listing(
         lambda r: decode_list(r, model, ctx),
         fetch_ahead=ahead,
         cursor=cursor,
+        identify=_row_id,
+        # Rows without an id of their own (search results) cannot be checked: plain paging.
+        consistency=consistency if stable_order else "off",
+        monitor=ListingMonitor(engine.stats, engine.hooks, request.method, path),
     )
+
+
+def _row_id(item: Any) -> object:
+    """A row's id (None for rows without one: those are never deduplicated)."""
+    return getattr(item, "id", None)
 
 
 def _with_tiebreak(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -185,9 +199,17 @@ class Resource(Generic[M]):
         page_size: int | None = None,
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
         **options: Any,
     ) -> Paginator[M]:
-        """Every matching item, paged (`order_by`, `display_fields`, `expand`, filters ...)."""
+        """Every matching item, paged (`order_by`, `display_fields`, `expand`, filters ...).
+
+        Sorted by `order_by` with the id as the last key (by id when no order is given), so the
+        order is total. `consistency` (default `"repair"`): every item that exists for the
+        whole listing comes out exactly once even while the collection changes; `"raise"`
+        raises `ListingChanged` instead, `"off"` pages plainly (see `Paginator`). `cursor`:
+        a `.cursor` of an earlier run of the same listing, to continue after it.
+        """
         q = self.query(query, **options)
         size = page_size if page_size is not None else self._ctx.page_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -202,6 +224,7 @@ class Resource(Generic[M]):
             page_size=size,
             fetch_ahead=fetch_ahead,
             cursor=cursor,
+            consistency=consistency,
         )
 
     async def count(self, query: Query | None = None, **options: Any) -> int:

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
+
 from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, OnInvalid
 from asyncdam.engine.page_strategies import LinkHeaderStrategy
 from asyncdam.engine.pagination import Paginator
@@ -54,15 +56,34 @@ class ResourceBase:
     async def _none(self, op: Op, /, **args: Any) -> None:
         await self._send(op, args)
 
-    def _paginate(self, op: Op, cls: type[T], /, **args: Any) -> Paginator[T]:
-        request = self._build(op, args)
+    def _paginate(
+        self,
+        op: Op,
+        cls: type[T],
+        /,
+        *,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
+        **args: Any,
+    ) -> Paginator[T]:
+        """A guarded paginator over a paged operation (see `Paginator` for `consistency`)."""
+        request = self._build(op, stable_order(op, args))
 
         def decode(response: Response) -> list[T]:
             return self._bound(decode_many(response, cls, self._on_invalid), response)
 
         location: Any = "json" if op.paged == "body" else "query"
         strategy = LinkHeaderStrategy(per_page=100, max_per_page=100, location=location)
-        return self._client.paginate(request, strategy, decode)
+        # Only models with an id can be deduplicated and checked.
+        guarded = attrs.has(cls) and "id" in attrs.fields_dict(cls)
+        return self._client.paginate(
+            request,
+            strategy,
+            decode,
+            cursor=cursor,
+            identify=_item_id,
+            consistency=consistency if guarded else "off",
+        )
 
     async def _bytes(self, op: Op, /, **args: Any) -> bytes:
         # A whole-body send (not a stream) so the ETag cache applies: unchanged files are free.
@@ -87,6 +108,25 @@ class ResourceBase:
             _discard(tmp)
             raise
         return target
+
+
+# Lists whose order can be made stable, new items last: a full listing asks for it by default.
+STABLE_ORDERS: dict[str, dict[str, str]] = {
+    "keys/list": {"sort": "created_at", "order": "asc"},
+}
+
+
+def stable_order(op: Op, args: dict[str, Any]) -> dict[str, Any]:
+    """`args` with the creation order added when the caller chose no order of their own."""
+    order = STABLE_ORDERS.get(op.op_id)
+    names = {p.name for p in op.params}
+    if order is None or not set(order) <= names or any(args.get(k) is not None for k in order):
+        return args
+    return {**args, **order}
+
+
+def _item_id(item: Any) -> object:
+    return getattr(item, "id", None)
 
 
 def _temp_beside(target: Path) -> tuple[int, str]:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -38,7 +40,13 @@ class AccountsResource(ResourceBase):
     """`phrase.accounts`: the 2 operations tagged `Accounts`."""
 
     def list(
-        self, *, page: int | None = None, per_page: int = 100, otp: str | None = None
+        self,
+        *,
+        page: int | None = None,
+        per_page: int = 100,
+        otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Account]:
         """Every `Account` that GET /accounts lists, fetched page by page.
 
@@ -47,7 +55,15 @@ class AccountsResource(ResourceBase):
         No parameter is required. Retried after transport errors and retryable statuses (429, most
         5xx) within the retry budget: GET is idempotent. Operation `accounts/list`.
         """
-        return self._paginate(_ACCOUNTS_LIST, models.Account, page=page, per_page=per_page, otp=otp)
+        return self._paginate(
+            _ACCOUNTS_LIST,
+            models.Account,
+            cursor=cursor,
+            consistency=consistency,
+            page=page,
+            per_page=per_page,
+            otp=otp,
+        )
 
     async def show(self, id: str, /, *, otp: str | None = None) -> models.AccountDetails:
         """The `AccountDetails` that GET /accounts/{id} answers with.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -91,7 +91,13 @@ class AuthorizationsResource(ResourceBase):
     """`phrase.authorizations`: the 5 operations tagged `Authorizations`."""
 
     def list(
-        self, *, page: int | None = None, per_page: int = 100, otp: str | None = None
+        self,
+        *,
+        page: int | None = None,
+        per_page: int = 100,
+        otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Authorization]:
         """Every `Authorization` that GET /authorizations lists, fetched page by page.
 
@@ -101,7 +107,13 @@ class AuthorizationsResource(ResourceBase):
         most 5xx) within the retry budget: GET is idempotent. Operation `authorizations/list`.
         """
         return self._paginate(
-            _AUTHORIZATIONS_LIST, models.Authorization, page=page, per_page=per_page, otp=otp
+            _AUTHORIZATIONS_LIST,
+            models.Authorization,
+            cursor=cursor,
+            consistency=consistency,
+            page=page,
+            per_page=per_page,
+            otp=otp,
         )
 
     async def create(

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -72,6 +73,8 @@ class AutomationEventsResource(ResourceBase):
         created_after: str | None = None,
         created_before: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.AutomationEvent]:
         """Every `AutomationEvent` that GET /accounts/{account_id}/automation_events lists, fetched
         page by page.
@@ -86,6 +89,8 @@ class AutomationEventsResource(ResourceBase):
         return self._paginate(
             _AUTOMATION_EVENTS_BY_ACCOUNT,
             models.AutomationEvent,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,
@@ -114,6 +119,8 @@ class AutomationEventsResource(ResourceBase):
         created_after: str | None = None,
         created_before: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.AutomationEvent]:
         """Every `AutomationEvent` that GET
         /accounts/{account_id}/automations/{automation_id}/events lists, fetched page by page.
@@ -128,6 +135,8 @@ class AutomationEventsResource(ResourceBase):
         return self._paginate(
             _AUTOMATION_EVENTS_LIST,
             models.AutomationEvent,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             automation_id=automation_id,
             page=page,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -151,6 +151,8 @@ class AutomationsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Automation]:
         """Every `Automation` that GET /accounts/{account_id}/automations lists, fetched page by
         page.
@@ -163,6 +165,8 @@ class AutomationsResource(ResourceBase):
         return self._paginate(
             _AUTOMATIONS_LIST,
             models.Automation,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

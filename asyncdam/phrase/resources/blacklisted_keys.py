@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -85,6 +87,8 @@ class BlacklistedKeysResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.BlacklistedKey]:
         """Every `BlacklistedKey` that GET /projects/{project_id}/blacklisted_keys lists, fetched
         page by page.
@@ -98,6 +102,8 @@ class BlacklistedKeysResource(ResourceBase):
         return self._paginate(
             _BLACKLISTED_KEYS_LIST,
             models.BlacklistedKey,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -137,6 +137,8 @@ class BranchesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Branch]:
         """Every `Branch` that GET /projects/{project_id}/branches lists, fetched page by page.
 
@@ -148,6 +150,8 @@ class BranchesResource(ResourceBase):
         return self._paginate(
             _BRANCHES_LIST,
             models.Branch,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -72,6 +73,8 @@ class ChecksResource(ResourceBase):
         check_names: Sequence[str] | None = None,
         created_since: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.CheckIssue]:
         """Every `CheckIssue` that GET /projects/{project_id}/checks/issues lists, fetched page by
         page.
@@ -85,6 +88,8 @@ class ChecksResource(ResourceBase):
         return self._paginate(
             _CHECK_ISSUES_LIST,
             models.CheckIssue,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -84,6 +86,8 @@ class CommentReactionsResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.CommentReaction]:
         """Every `CommentReaction` that GET
         /projects/{project_id}/keys/{key_id}/comments/{comment_id}/reactions lists, fetched page
@@ -98,6 +102,8 @@ class CommentReactionsResource(ResourceBase):
         return self._paginate(
             _REACTIONS_LIST,
             models.CommentReaction,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             key_id=key_id,
             comment_id=comment_id,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -121,6 +122,8 @@ class CommentRepliesResource(ResourceBase):
         filters: Sequence[str] | None = None,
         order: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Comment]:
         """Every `Comment` that GET
         /projects/{project_id}/keys/{key_id}/comments/{comment_id}/replies lists, fetched page by
@@ -135,6 +138,8 @@ class CommentRepliesResource(ResourceBase):
         return self._paginate(
             _REPLIES_LIST,
             models.Comment,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             key_id=key_id,
             comment_id=comment_id,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -147,6 +147,8 @@ class CommentsResource(ResourceBase):
         filters: Sequence[Literal["read", "unread"]] | None = None,
         order: Literal["asc", "desc"] | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Comment]:
         """Every `Comment` that GET /projects/{project_id}/keys/{key_id}/comments lists, fetched
         page by page.
@@ -159,6 +161,8 @@ class CommentsResource(ResourceBase):
         return self._paginate(
             _COMMENTS_LIST,
             models.Comment,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             key_id=key_id,
             page=page,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -137,6 +137,8 @@ class CustomMetadataResource(ResourceBase):
         sort: str | None = None,
         order: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.CustomMetadataProperty]:
         """Every `CustomMetadataProperty` that GET /accounts/{account_id}/custom_metadata/properties
         lists, fetched page by page.
@@ -150,6 +152,8 @@ class CustomMetadataResource(ResourceBase):
         return self._paginate(
             _CUSTOM_METADATA_PROPERTIES_LIST,
             models.CustomMetadataProperty,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             data_type=data_type,
             project_id=project_id,

@@ -102,6 +102,8 @@ class DistributionsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Distribution]:
         """Every `Distribution` that GET /accounts/{account_id}/distributions lists, fetched page by
         page.
@@ -114,6 +116,8 @@ class DistributionsResource(ResourceBase):
         return self._paginate(
             _DISTRIBUTIONS_LIST,
             models.Distribution,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -49,6 +51,8 @@ class DocumentsResource(ResourceBase):
         per_page: int = 100,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Document]:
         """Every `Document` that GET /projects/{project_id}/documents lists, fetched page by page.
 
@@ -60,6 +64,8 @@ class DocumentsResource(ResourceBase):
         return self._paginate(
             _DOCUMENTS_LIST,
             models.Document,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

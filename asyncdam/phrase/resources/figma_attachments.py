@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -91,6 +93,8 @@ class FigmaAttachmentsResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.FigmaAttachment]:
         """Every `FigmaAttachment` that GET /projects/{project_id}/figma_attachments lists, fetched
         page by page.
@@ -104,6 +108,8 @@ class FigmaAttachmentsResource(ResourceBase):
         return self._paginate(
             _FIGMA_ATTACHMENTS_LIST,
             models.FigmaAttachment,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -89,6 +90,8 @@ class GlossariesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Glossary]:
         """Every `Glossary` that GET /accounts/{account_id}/glossaries lists, fetched page by page.
 
@@ -100,6 +103,8 @@ class GlossariesResource(ResourceBase):
         return self._paginate(
             _GLOSSARIES_LIST,
             models.Glossary,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

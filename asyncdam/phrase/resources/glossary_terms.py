@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -95,6 +97,8 @@ class GlossaryTermsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.GlossaryTerm]:
         """Every `GlossaryTerm` that GET /accounts/{account_id}/glossaries/{glossary_id}/terms
         lists, fetched page by page.
@@ -108,6 +112,8 @@ class GlossaryTermsResource(ResourceBase):
         return self._paginate(
             _GLOSSARY_TERMS_LIST,
             models.GlossaryTerm,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             glossary_id=glossary_id,
             page=page,

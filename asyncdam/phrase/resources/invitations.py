@@ -124,6 +124,8 @@ class InvitationsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Invitation]:
         """Every `Invitation` that GET /accounts/{account_id}/invitations lists, fetched page by
         page.
@@ -136,6 +138,8 @@ class InvitationsResource(ResourceBase):
         return self._paginate(
             _INVITATIONS_LIST,
             models.Invitation,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -150,6 +151,8 @@ class JobLocalesResource(ResourceBase):
         branch: str | None = None,
         include_annotations: bool | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.JobLocale]:
         """Every `JobLocale` that GET /projects/{project_id}/jobs/{job_id}/locales lists, fetched
         page by page.
@@ -162,6 +165,8 @@ class JobLocalesResource(ResourceBase):
         return self._paginate(
             _JOB_LOCALES_LIST,
             models.JobLocale,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             job_id=job_id,
             page=page,

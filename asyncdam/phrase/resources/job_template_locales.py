@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -105,6 +106,8 @@ class JobTemplateLocalesResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.JobTemplateLocales]:
         """Every `JobTemplateLocales` that GET
         /projects/{project_id}/job_templates/{job_template_id}/locales lists, fetched page by
@@ -119,6 +122,8 @@ class JobTemplateLocalesResource(ResourceBase):
         return self._paginate(
             _JOB_TEMPLATE_LOCALES_LIST,
             models.JobTemplateLocales,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             job_template_id=job_template_id,
             page=page,

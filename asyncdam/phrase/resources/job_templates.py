@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -95,6 +97,8 @@ class JobTemplatesResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.JobTemplate]:
         """Every `JobTemplate` that GET /projects/{project_id}/job_templates lists, fetched page by
         page.
@@ -107,6 +111,8 @@ class JobTemplatesResource(ResourceBase):
         return self._paginate(
             _JOB_TEMPLATES_LIST,
             models.JobTemplate,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

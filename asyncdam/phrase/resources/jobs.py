@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -228,6 +229,8 @@ class JobsResource(ResourceBase):
         key_id: str | None = None,
         updated_since: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Job]:
         """Every `Job` that GET /projects/{project_id}/jobs lists, fetched page by page.
 
@@ -239,6 +242,8 @@ class JobsResource(ResourceBase):
         return self._paginate(
             _JOBS_LIST,
             models.Job,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,
@@ -306,6 +311,8 @@ class JobsResource(ResourceBase):
         state: str | None = None,
         updated_since: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Job]:
         """Every `Job` that GET /accounts/{account_id}/jobs lists, fetched page by page.
 
@@ -317,6 +324,8 @@ class JobsResource(ResourceBase):
         return self._paginate(
             _JOBS_BY_ACCOUNT,
             models.Job,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

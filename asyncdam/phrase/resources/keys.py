@@ -229,6 +229,8 @@ class KeysResource(ResourceBase):
         q: str | None = None,
         locale_id: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.TranslationKey]:
         """Every `TranslationKey` that GET /projects/{project_id}/keys lists, fetched page by page.
 
@@ -240,6 +242,8 @@ class KeysResource(ResourceBase):
         return self._paginate(
             _KEYS_LIST,
             models.TranslationKey,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,
@@ -352,6 +356,8 @@ class KeysResource(ResourceBase):
         q: str | None = None,
         locale_id: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.TranslationKey]:
         """Every `TranslationKey` that POST /projects/{project_id}/keys/search lists, fetched page
         by page.
@@ -365,6 +371,8 @@ class KeysResource(ResourceBase):
         return self._paginate(
             _KEYS_SEARCH,
             models.TranslationKey,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

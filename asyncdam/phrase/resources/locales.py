@@ -162,7 +162,15 @@ class LocalesResource(ResourceBase):
     """`phrase.locales`: the 7 operations tagged `Locales`."""
 
     def list_for_account(
-        self, id: str, /, *, page: int | None = None, per_page: int = 100, otp: str | None = None
+        self,
+        id: str,
+        /,
+        *,
+        page: int | None = None,
+        per_page: int = 100,
+        otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.AccountLocalesItem]:
         """Every `AccountLocalesItem` that GET /accounts/{id}/locales lists, fetched page by page.
 
@@ -174,6 +182,8 @@ class LocalesResource(ResourceBase):
         return self._paginate(
             _ACCOUNT_LOCALES,
             models.AccountLocalesItem,
+            cursor=cursor,
+            consistency=consistency,
             id=id,
             page=page,
             per_page=per_page,
@@ -191,6 +201,8 @@ class LocalesResource(ResourceBase):
         branch: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Locale]:
         """Every `Locale` that GET /projects/{project_id}/locales lists, fetched page by page.
 
@@ -202,6 +214,8 @@ class LocalesResource(ResourceBase):
         return self._paginate(
             _LOCALES_LIST,
             models.Locale,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

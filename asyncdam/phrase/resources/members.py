@@ -109,6 +109,8 @@ class MembersResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Member]:
         """Every `Member` that GET /accounts/{account_id}/members lists, fetched page by page.
 
@@ -120,6 +122,8 @@ class MembersResource(ResourceBase):
         return self._paginate(
             _MEMBERS_LIST,
             models.Member,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,
@@ -217,6 +221,8 @@ class MembersResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.ProjectMember]:
         """Every `ProjectMember` that GET /projects/{project_id}/members lists, fetched page by
         page.
@@ -230,6 +236,8 @@ class MembersResource(ResourceBase):
         return self._paginate(
             _MEMBERS_BY_PROJECT,
             models.ProjectMember,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             q=q,
             job_id=job_id,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -47,7 +48,13 @@ class NotificationGroupsResource(ResourceBase):
     """`phrase.notification_groups`: the 3 operations tagged `Notification Groups`."""
 
     def list(
-        self, *, page: int | None = None, per_page: int = 100, otp: str | None = None
+        self,
+        *,
+        page: int | None = None,
+        per_page: int = 100,
+        otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.NotificationGroupDetail]:
         """Every `NotificationGroupDetail` that GET /notification_groups lists, fetched page by
         page.
@@ -61,6 +68,8 @@ class NotificationGroupsResource(ResourceBase):
         return self._paginate(
             _NOTIFICATION_GROUPS_LIST,
             models.NotificationGroupDetail,
+            cursor=cursor,
+            consistency=consistency,
             page=page,
             per_page=per_page,
             otp=otp,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -56,6 +57,8 @@ class NotificationsResource(ResourceBase):
         unseen: bool | None = None,
         last_days: int | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Notification]:
         """Every `Notification` that GET /notifications lists, fetched page by page.
 
@@ -67,6 +70,8 @@ class NotificationsResource(ResourceBase):
         return self._paginate(
             _NOTIFICATIONS_LIST,
             models.Notification,
+            cursor=cursor,
+            consistency=consistency,
             page=page,
             per_page=per_page,
             unseen=unseen,

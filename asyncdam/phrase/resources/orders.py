@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -110,6 +111,8 @@ class OrdersResource(ResourceBase):
         branch: str | None = None,
         translation_id: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.TranslationOrder]:
         """Every `TranslationOrder` that GET /projects/{project_id}/orders lists, fetched page by
         page.
@@ -122,6 +125,8 @@ class OrdersResource(ResourceBase):
         return self._paginate(
             _ORDERS_LIST,
             models.TranslationOrder,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

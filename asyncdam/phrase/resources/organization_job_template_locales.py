@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -103,6 +104,8 @@ class OrganizationJobTemplateLocalesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.JobTemplateLocales]:
         """Every `JobTemplateLocales` that GET
         /accounts/{account_id}/job_templates/{job_template_id}/locales lists, fetched page by
@@ -117,6 +120,8 @@ class OrganizationJobTemplateLocalesResource(ResourceBase):
         return self._paginate(
             _ORGANIZATION_JOB_TEMPLATE_LOCALES_LIST,
             models.JobTemplateLocales,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             job_template_id=job_template_id,
             page=page,

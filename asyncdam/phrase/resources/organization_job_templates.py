@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -87,6 +89,8 @@ class OrganizationJobTemplatesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.OrganizationJobTemplate]:
         """Every `OrganizationJobTemplate` that GET /accounts/{account_id}/job_templates lists,
         fetched page by page.
@@ -100,6 +104,8 @@ class OrganizationJobTemplatesResource(ResourceBase):
         return self._paginate(
             _ORGANIZATION_JOB_TEMPLATES_LIST,
             models.OrganizationJobTemplate,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             page=page,
             per_page=per_page,

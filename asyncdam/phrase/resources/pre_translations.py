@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -94,6 +94,8 @@ class PreTranslationsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.PreTranslation]:
         """Every `PreTranslation` that GET /projects/{project_id}/pre_translations lists, fetched
         page by page.
@@ -108,6 +110,8 @@ class PreTranslationsResource(ResourceBase):
         return self._paginate(
             _PRE_TRANSLATIONS_LIST,
             models.PreTranslation,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

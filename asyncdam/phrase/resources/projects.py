@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -238,6 +238,8 @@ class ProjectsResource(ResourceBase):
         filters: Sequence[Literal["favorites"]] | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Project]:
         """Every `Project` that GET /projects lists, fetched page by page.
 
@@ -249,6 +251,8 @@ class ProjectsResource(ResourceBase):
         return self._paginate(
             _PROJECTS_LIST,
             models.Project,
+            cursor=cursor,
+            consistency=consistency,
             page=page,
             per_page=per_page,
             account_id=account_id,

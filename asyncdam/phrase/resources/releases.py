@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -113,6 +114,8 @@ class ReleasesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.ReleasePreview]:
         """Every `ReleasePreview` that GET
         /accounts/{account_id}/distributions/{distribution_id}/releases lists, fetched page by
@@ -127,6 +130,8 @@ class ReleasesResource(ResourceBase):
         return self._paginate(
             _RELEASES_LIST,
             models.ReleasePreview,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             distribution_id=distribution_id,
             page=page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -66,6 +68,8 @@ class ReportsResource(ResourceBase):
         tag: str | None = None,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.LocaleReport]:
         """Every `LocaleReport` that GET /projects/{project_id}/report/locales lists, fetched page
         by page.
@@ -78,6 +82,8 @@ class ReportsResource(ResourceBase):
         return self._paginate(
             _REPORT_LOCALES_LIST,
             models.LocaleReport,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -95,6 +97,8 @@ class ScreenshotMarkersResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.ScreenshotMarker]:
         """Every `ScreenshotMarker` that GET /projects/{project_id}/screenshots/{id}/markers lists,
         fetched page by page.
@@ -108,6 +112,8 @@ class ScreenshotMarkersResource(ResourceBase):
         return self._paginate(
             _SCREENSHOT_MARKERS_LIST,
             models.ScreenshotMarker,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             id=id,
             page=page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import FileInput, Op, P
@@ -95,6 +97,8 @@ class ScreenshotsResource(ResourceBase):
         branch: str | None = None,
         key_id: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Screenshot]:
         """Every `Screenshot` that GET /projects/{project_id}/screenshots lists, fetched page by
         page.
@@ -107,6 +111,8 @@ class ScreenshotsResource(ResourceBase):
         return self._paginate(
             _SCREENSHOTS_LIST,
             models.Screenshot,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -122,6 +124,8 @@ class SpacesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Space]:
         """Every `Space` that GET /accounts/{account_id}/spaces lists, fetched page by page.
 
@@ -131,7 +135,14 @@ class SpacesResource(ResourceBase):
         5xx) within the retry budget: GET is idempotent. Operation `spaces/list`.
         """
         return self._paginate(
-            _SPACES_LIST, models.Space, account_id=account_id, page=page, per_page=per_page, otp=otp
+            _SPACES_LIST,
+            models.Space,
+            cursor=cursor,
+            consistency=consistency,
+            account_id=account_id,
+            page=page,
+            per_page=per_page,
+            otp=otp,
         )
 
     async def create(
@@ -188,6 +199,8 @@ class SpacesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Project]:
         """Every `Project` that GET /accounts/{account_id}/spaces/{space_id}/projects lists, fetched
         page by page.
@@ -201,6 +214,8 @@ class SpacesResource(ResourceBase):
         return self._paginate(
             _SPACES_PROJECTS_LIST,
             models.Project,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             space_id=space_id,
             page=page,

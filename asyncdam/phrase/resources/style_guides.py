@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
@@ -179,6 +179,8 @@ class StyleGuidesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Styleguide]:
         """Every `Styleguide` that GET /projects/{project_id}/styleguides lists, fetched page by
         page.
@@ -191,6 +193,8 @@ class StyleGuidesResource(ResourceBase):
         return self._paginate(
             _STYLEGUIDES_LIST,
             models.Styleguide,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

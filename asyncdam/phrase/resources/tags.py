@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -82,6 +84,8 @@ class TagsResource(ResourceBase):
         branch: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Tag]:
         """Every `Tag` that GET /projects/{project_id}/tags lists, fetched page by page.
 
@@ -93,6 +97,8 @@ class TagsResource(ResourceBase):
         return self._paginate(
             _TAGS_LIST,
             models.Tag,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -158,6 +160,8 @@ class TeamsResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Team]:
         """Every `Team` that GET /accounts/{account_id}/teams lists, fetched page by page.
 
@@ -167,7 +171,14 @@ class TeamsResource(ResourceBase):
         5xx) within the retry budget: GET is idempotent. Operation `teams/list`.
         """
         return self._paginate(
-            _TEAMS_LIST, models.Team, account_id=account_id, page=page, per_page=per_page, otp=otp
+            _TEAMS_LIST,
+            models.Team,
+            cursor=cursor,
+            consistency=consistency,
+            account_id=account_id,
+            page=page,
+            per_page=per_page,
+            otp=otp,
         )
 
     async def create(

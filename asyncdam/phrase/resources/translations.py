@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -319,6 +321,8 @@ class TranslationsResource(ResourceBase):
         order: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Translation]:
         """Every `Translation` that GET /projects/{project_id}/translations lists, fetched page by
         page.
@@ -331,6 +335,8 @@ class TranslationsResource(ResourceBase):
         return self._paginate(
             _TRANSLATIONS_LIST,
             models.Translation,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,
@@ -396,6 +402,8 @@ class TranslationsResource(ResourceBase):
         order: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Translation]:
         """Every `Translation` that GET /projects/{project_id}/locales/{locale_id}/translations
         lists, fetched page by page.
@@ -409,6 +417,8 @@ class TranslationsResource(ResourceBase):
         return self._paginate(
             _TRANSLATIONS_BY_LOCALE,
             models.Translation,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             locale_id=locale_id,
             page=page,
@@ -433,6 +443,8 @@ class TranslationsResource(ResourceBase):
         order: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Translation]:
         """Every `Translation` that GET /projects/{project_id}/keys/{key_id}/translations lists,
         fetched page by page.
@@ -446,6 +458,8 @@ class TranslationsResource(ResourceBase):
         return self._paginate(
             _TRANSLATIONS_BY_KEY,
             models.Translation,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             key_id=key_id,
             page=page,
@@ -469,6 +483,8 @@ class TranslationsResource(ResourceBase):
         order: str | None = None,
         q: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Translation]:
         """Every `Translation` that POST /projects/{project_id}/translations/search lists, fetched
         page by page.
@@ -482,6 +498,8 @@ class TranslationsResource(ResourceBase):
         return self._paginate(
             _TRANSLATIONS_SEARCH,
             models.Translation,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

@@ -159,6 +159,8 @@ class UploadsResource(ResourceBase):
         per_page: int = 100,
         branch: str | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Upload]:
         """Every `Upload` that GET /projects/{project_id}/uploads lists, fetched page by page.
 
@@ -170,6 +172,8 @@ class UploadsResource(ResourceBase):
         return self._paginate(
             _UPLOADS_LIST,
             models.Upload,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

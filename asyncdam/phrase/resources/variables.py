@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -85,6 +87,8 @@ class VariablesResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Variable]:
         """Every `Variable` that GET /projects/{project_id}/variables lists, fetched page by page.
 
@@ -96,6 +100,8 @@ class VariablesResource(ResourceBase):
         return self._paginate(
             _VARIABLES_LIST,
             models.Variable,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,

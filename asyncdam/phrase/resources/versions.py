@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -55,6 +57,8 @@ class VersionsResource(ResourceBase):
         branch: str | None = None,
         only_content_updates: bool | None = None,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.TranslationVersionWithUser]:
         """Every `TranslationVersionWithUser` that GET
         /projects/{project_id}/translations/{translation_id}/versions lists, fetched page by
@@ -69,6 +73,8 @@ class VersionsResource(ResourceBase):
         return self._paginate(
             _VERSIONS_LIST,
             models.TranslationVersionWithUser,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             translation_id=translation_id,
             page=page,

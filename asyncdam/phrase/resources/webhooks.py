@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
@@ -104,6 +106,8 @@ class WebhooksResource(ResourceBase):
         page: int | None = None,
         per_page: int = 100,
         otp: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
     ) -> Paginator[models.Webhook]:
         """Every `Webhook` that GET /projects/{project_id}/webhooks lists, fetched page by page.
 
@@ -115,6 +119,8 @@ class WebhooksResource(ResourceBase):
         return self._paginate(
             _WEBHOOKS_LIST,
             models.Webhook,
+            cursor=cursor,
+            consistency=consistency,
             project_id=project_id,
             page=page,
             per_page=per_page,
