@@ -1,5 +1,9 @@
 """The Phrase Strings emulator app: the gate (User-Agent, auth, concurrency, quota, rate headers)
-around the fault middleware around the route dispatcher (cache validators, 304s, errors)."""
+around the fault middleware around the route dispatcher (cache validators, 304s, errors).
+
+Every operation of the merged spec index is routed: the hand-built routes (`routes_*.py`) where
+the service's behaviour is worked out, the spec-driven handler (`spec_handler.py`) for the rest.
+"""
 
 from __future__ import annotations
 
