@@ -9,8 +9,7 @@ controllers; values are the emulator's own [?].
 
 from __future__ import annotations
 
-import hashlib
-import os
+import secrets
 import time
 from typing import Any
 
@@ -140,7 +139,7 @@ async def account_reset_password(ctx: Ctx) -> Any:
     """POST /accounts/reset-password/{email}/: a reset token for the account of that email."""
     require_admin(ctx)
     _user_for_email(ctx, ctx.path_params["any_email"])
-    token = hashlib.sha256(os.urandom(16)).hexdigest()[:32]
+    token = secrets.token_hex(16)
     ctx.store.reset_tokens[token] = ctx.store.user.id
     return {"success": True, "reset_password_token": token}
 
@@ -170,7 +169,7 @@ async def account_access_demand(ctx: Ctx) -> Any:
     unknown = [b for b in bases if b not in ctx.store.collections]
     if unknown:
         raise ApiError(400, f"Unknown collections {unknown}")
-    token = hashlib.sha256(os.urandom(16)).hexdigest()[:32]
+    token = secrets.token_hex(16)
     ctx.store.unlock_tokens[token] = doc["email"]
     return {"success": True, "user": {"email": doc["email"]}, "token": token}
 
