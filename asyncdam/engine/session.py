@@ -9,7 +9,7 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,7 +48,7 @@ from asyncdam.engine.redact import redact_url
 from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
-from asyncdam.engine.streaming import StreamedResponse
+from asyncdam.engine.streaming import StreamedResponse, open_external
 from asyncdam.engine.types import WaitRefused
 from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
 
@@ -526,6 +526,13 @@ class Engine:
                 await raw.aclose()
 
     # -- streaming --------------------------------------------------------------------------
+
+    def stream_external(self, url: str) -> AbstractAsyncContextManager[StreamedResponse]:
+        """GET an absolute https URL with no credential (a signed download link), through this
+        engine's pool, proxy and limits; https-only redirects may cross origins."""
+        return open_external(
+            self._http, url, limits=self.limits, stats=self.stats, clock=self.clock
+        )
 
     @asynccontextmanager
     async def stream(

@@ -1,8 +1,11 @@
-"""A response whose body is read chunk by chunk, within its byte limit and the call's deadline."""
+"""A response whose body is read chunk by chunk, within its byte limit and the call's deadline;
+and the one credential-free GET the engine offers (signed download links)."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 import httpx
@@ -10,11 +13,14 @@ import httpx
 from asyncdam.engine.body import iter_limited
 from asyncdam.engine.clock import Clock
 from asyncdam.engine.deadline import CallBudget
-from asyncdam.engine.errors import TimeoutError
+from asyncdam.engine.errors import InvalidRequestError, TimeoutError, UnexpectedRedirect
 from asyncdam.engine.events import EngineStats
+from asyncdam.engine.limits import Limits
+from asyncdam.engine.redact import redact_url
+from asyncdam.engine.redirects import REDIRECT_STATUSES
 from asyncdam.engine.wire import RECEIVE_ERRORS, transport_error
 
-__all__ = ["StreamedResponse"]
+__all__ = ["StreamedResponse", "open_external"]
 
 
 class StreamedResponse:
@@ -97,3 +103,65 @@ class StreamedResponse:
         if self._budget is None or self._budget.deadline is None or self._clock is None:
             return None
         return self._budget.remaining(self._clock.monotonic())
+
+
+@asynccontextmanager
+async def open_external(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    limits: Limits,
+    stats: EngineStats,
+    clock: Clock,
+) -> AsyncIterator[StreamedResponse]:
+    """GET an absolute https URL with no credential at all (a signed download link on a CDN).
+
+    Redirects may cross origins (nothing secret travels) but stay on https and within
+    `max_redirects`; the body is bounded like any stream and the call by the engine's deadline.
+    Any status is handed back: the caller decides what a 4xx means for its link.
+    """
+    budget = CallBudget.start(
+        clock.monotonic(), deadline=limits.deadline, attempt_timeout=limits.attempt_timeout
+    )
+    target = httpx.URL(url)
+    for hop in range(limits.max_redirects + 1):
+        shown = redact_url(str(target))
+        if target.scheme != "https":
+            raise InvalidRequestError(f"refusing to fetch {shown} over plain http")
+        step = budget.for_attempt(clock.monotonic())
+        try:
+            with anyio.fail_after(step.seconds if step.bounded else None):
+                raw = await http.send(http.build_request("GET", target), stream=True)
+        except builtins.TimeoutError:
+            raise TimeoutError(
+                f"no answer within {step.limit}", limit=step.limit, method="GET", url=shown
+            ) from None
+        except RECEIVE_ERRORS as exc:
+            raise transport_error(exc, method="GET", url=shown, attempts=1) from None
+        stats.count_status(raw.status_code)
+        try:
+            if raw.status_code not in REDIRECT_STATUSES:
+                yield StreamedResponse(
+                    raw,
+                    shown,
+                    stats,
+                    download_limit=limits.max_download_bytes,
+                    memory_limit=limits.max_response_bytes,
+                    budget=budget,
+                    clock=clock,
+                )
+                return
+            location = raw.headers.get("location")
+        finally:
+            with anyio.CancelScope(shield=True):
+                await raw.aclose()
+        if not location or hop == limits.max_redirects:
+            raise UnexpectedRedirect(
+                "unexpected redirect: no Location or more than max_redirects hops",
+                location=location,
+                status=raw.status_code,
+                method="GET",
+                url=shown,
+            )
+        stats.redirects_followed += 1
+        target = target.join(location)

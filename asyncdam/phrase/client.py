@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from asyncdam.decoding import DEFAULT_ON_INVALID, OnInvalid, check_on_invalid
 from asyncdam.engine.protocols import CacheStorage
@@ -14,7 +14,7 @@ from asyncdam.phrase import models
 from asyncdam.phrase.arguments import check_arguments
 from asyncdam.phrase.auth import make_auth
 from asyncdam.phrase.dialect import make_dialect
-from asyncdam.phrase.downloads import download_locale_async
+from asyncdam.phrase.downloads import download_locale_async, save_locale_async
 from asyncdam.phrase.formats import register_formats
 from asyncdam.phrase.polling import Backoff
 from asyncdam.phrase.pull import PullResult, pull
@@ -162,4 +162,20 @@ class Phrase(ServiceBase, ResourceGroups):
         """Run the async export flow (create, poll, fetch); a 410 raises `DownloadExpired`."""
         return await download_locale_async(
             self, project_id, locale_id, file_format=file_format, backoff=backoff, **options
+        )
+
+    async def save_locale_async(
+        self,
+        project_id: str,
+        locale_id: str,
+        target: str | os.PathLike[str] | BinaryIO,
+        *,
+        file_format: str,
+        backoff: Backoff | None = None,
+        **options: Any,
+    ) -> int:
+        """The async export flow writing the file to `target` chunk by chunk (bounded by the
+        engine's `max_download_bytes`); returns the bytes written."""
+        return await save_locale_async(
+            self, project_id, locale_id, target, file_format=file_format, backoff=backoff, **options
         )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
-from asyncdam.engine.errors import AsyncDamError, Gone, InvalidRequestError, TimeoutError
+from asyncdam.engine.errors import AsyncDamError, Gone, TimeoutError
 from asyncdam.engine.request import Request
+from asyncdam.engine.streaming import StreamedResponse
 from asyncdam.phrase import models
 from asyncdam.phrase.polling import Backoff
 
 if TYPE_CHECKING:
     from asyncdam.phrase.host import PhraseHost
 
-__all__ = ["DownloadExpired", "DownloadFailed", "download_locale_async"]
+__all__ = ["DownloadExpired", "DownloadFailed", "download_locale_async", "save_locale_async"]
 
 
 class DownloadExpired(Gone):
@@ -34,7 +38,46 @@ async def download_locale_async(
     backoff: Backoff | None = None,
     **options: Any,
 ) -> bytes:
-    """Start an async export of one locale, wait for it to complete, return the file's bytes."""
+    """Start an async export of one locale, wait for it to complete, return the file's bytes.
+
+    The file is held in memory, so it is bounded by the engine's `max_response_bytes`; use
+    `save_locale_async` to write a large export to disk instead.
+    """
+    url = await _result_url(phrase, project_id, locale_id, file_format, backoff, options)
+    async with _open(phrase, url) as response:
+        return await response.read()
+
+
+async def save_locale_async(
+    phrase: PhraseHost,
+    project_id: str,
+    locale_id: str,
+    target: str | os.PathLike[str] | BinaryIO,
+    *,
+    file_format: str,
+    backoff: Backoff | None = None,
+    **options: Any,
+) -> int:
+    """Like `download_locale_async`, but write the file to `target` (a path or a binary file)
+    chunk by chunk, bounded by `max_download_bytes`; returns the number of bytes written."""
+    url = await _result_url(phrase, project_id, locale_id, file_format, backoff, options)
+    written = 0
+    async with _open(phrase, url) as response:
+        with _writable(target) as fh:
+            async for chunk in response.aiter_bytes():
+                fh.write(chunk)
+                written += len(chunk)
+    return written
+
+
+async def _result_url(
+    phrase: PhraseHost,
+    project_id: str,
+    locale_id: str,
+    file_format: str,
+    backoff: Backoff | None,
+    options: dict[str, Any],
+) -> str:
     policy = backoff or Backoff(initial=1.0, maximum=5.0, timeout=1800.0)
     created = await phrase.locale_downloads.create(
         project_id, locale_id, file_format=file_format, **options
@@ -43,7 +86,16 @@ async def download_locale_async(
     url = download.result.url if download.result is not None else None
     if not url:
         raise DownloadFailed(f"download {download.id} completed without a result URL")
-    return await _fetch(phrase, url)
+    return url
+
+
+@contextmanager
+def _writable(target: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]:
+    if isinstance(target, str | os.PathLike):
+        with open(target, "wb") as fh:
+            yield fh
+    else:
+        yield target
 
 
 async def _wait(
@@ -80,21 +132,21 @@ async def _wait(
     return download
 
 
-async def _fetch(phrase: PhraseHost, url: str) -> bytes:
-    """Same-origin result URLs go through the engine with credentials; others without any."""
+@asynccontextmanager
+async def _open(phrase: PhraseHost, url: str) -> AsyncIterator[StreamedResponse]:
+    """Same-origin result URLs go through the engine with credentials; others (signed links)
+    through the engine's pool without any credential. Both are bounded by the engine's limits."""
     target = httpx.URL(url)
     base = phrase.dialect.base_url
     if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port):
         async with phrase._client.stream(Request(method="GET", url=url)) as response:
-            return b"".join([chunk async for chunk in response.aiter_bytes()])
-    if target.scheme != "https":
-        raise InvalidRequestError("refusing to fetch a download result over plain http")
-    async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
-        response = await http.get(url)
-        if response.status_code == 410:
+            yield response
+        return
+    async with phrase.engine.stream_external(url) as response:
+        if response.status == 410:
             raise DownloadExpired(
                 "the download result URL has expired", status=410, method="GET", url=url
             )
-        if response.status_code >= 400:
-            raise DownloadFailed(f"fetching the download result failed: {response.status_code}")
-        return response.content
+        if response.status >= 400:
+            raise DownloadFailed(f"fetching the download result failed: {response.status}")
+        yield response
