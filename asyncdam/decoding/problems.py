@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-from asyncdam.engine.errors import DecodeError
+from asyncdam.engine.errors import DecodeError, InvalidArgumentError
 
 __all__ = [
     "DEFAULT_ON_INVALID",
@@ -29,9 +29,11 @@ _POLICIES = frozenset({"raise", "skip", "raw"})
 
 
 def check_on_invalid(value: str) -> OnInvalid:
-    """Validate an `on_invalid=` argument; a typo is a `ValueError` naming the choices."""
+    """Validate `on_invalid=`; a typo is an `InvalidArgumentError` naming the choices."""
     if value not in _POLICIES:
-        raise ValueError(f"on_invalid must be one of 'raise', 'skip', 'raw'; got {value!r}")
+        raise InvalidArgumentError(
+            "on_invalid", f"must be one of 'raise', 'skip', 'raw'; got {value!r}"
+        )
     return value  # type: ignore[return-value]
 
 

@@ -36,6 +36,9 @@ CASES: list[tuple[str, str, Build]] = [
     ("phrase flag str", "scope_per_project", lambda: Phrase(token="t", scope_per_project="yes")),  # type: ignore[arg-type]
     ("phrase unknown kwarg", "colour", lambda: Phrase(token="t", colour="red")),
     ("phrase engine int", "engine", lambda: Phrase(token="t", engine=1)),  # type: ignore[arg-type]
+    ("phrase on_invalid", "on_invalid", lambda: Phrase(token="t", on_invalid="drop")),  # type: ignore[arg-type]
+    ("phraseanet on_invalid", "on_invalid", lambda: Phraseanet(PN, token="t", on_invalid="x")),  # type: ignore[arg-type]
+    ("openasset on_invalid", "on_invalid", lambda: OpenAsset(OA, on_invalid="x")),  # type: ignore[arg-type]
     ("phraseanet token int", "token", lambda: Phraseanet(PN, token=123)),  # type: ignore[arg-type]
     ("phraseanet token non-ascii", "token", lambda: Phraseanet(PN, token="jéton")),
     ("phraseanet base_url int", "base_url", lambda: Phraseanet(123, token="t")),  # type: ignore[arg-type]
