@@ -10,9 +10,16 @@ PYTHON = ["3.11", "3.12", "3.13"]
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite (asyncio and trio)."""
+    """The test suite (asyncio and trio), with branch coverage of asyncdam/ (modules not fully
+    covered are listed with their missing lines)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run(
+        "pytest",
+        "--cov=asyncdam",
+        "--cov-branch",
+        "--cov-report=term-missing:skip-covered",
+        *session.posargs,
+    )
 
 
 @nox.session
