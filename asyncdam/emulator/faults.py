@@ -26,6 +26,10 @@ uniform number split in this order: burst 429, reset, 5xx error, truncation, slo
 - drip: the real body, one byte every ``drip_interval_ms`` (each read succeeds; the whole never
   arrives in useful time: only a deadline stops it).
 
+Streamed bodies (oversize, bomb, drip) really stream over a loopback server; in-process,
+httpx's ASGI transport collects a body before the client sees it, so keep `oversize_bytes` and
+`bomb_bytes` modest there (the bomb's wire size is about 1 KiB per inflated MiB).
+
 Breaking a connection is signalled by raising an `InjectedFault` after the response start:
 uvicorn then closes the socket, and `asyncdam.emulator.transport` turns it into the httpx error a
 real socket would give. HEAD requests and lifespan/websocket traffic are never broken.

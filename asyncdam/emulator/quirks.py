@@ -278,7 +278,8 @@ class QuirkMiddleware:
 
 
 def _compact(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII with \u escapes reads the same in whatever charset the reply declares.
+    return json.dumps(doc, separators=(",", ":")).encode("ascii")
 
 
 def _json_success(start: Message) -> bool:
