@@ -159,3 +159,14 @@ def test_service_rules_name_their_ids() -> None:
     for rules in (PHRASEANET_RULES, OPENASSET_RULES):
         assert rules.is_identity("id") and rules.is_identity("record_id")
         assert not rules.is_identity("title")
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.6, 1.0])
+def test_ids_survive_any_seed_and_rate(rate: float) -> None:
+    doc = _doc(25)
+    want = sorted(map(str, _ids(doc, [])))
+    for seed in range(15):
+        out, _ = transform(doc, RULES, QuirkConfig(enabled=True, rate=rate), seed, "/x")
+        assert len(out) == len(doc)
+        assert sorted(map(str, _ids(out, []))) == want
+        assert [row["id"] for row in out] == [row["id"] for row in doc]
