@@ -58,16 +58,21 @@ def doc_files() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
+def blocks_of(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(line, code, marked no-test) for each Python block of a Markdown text."""
+    for match in FENCE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
+        yield line, match.group(1), before == NO_TEST
+
+
 def python_blocks() -> Iterator[Any]:
     """One pytest param per Python block: (file, line, code), skipped when marked no-test."""
     for path in doc_files():
-        text = path.read_text(encoding="utf-8")
-        for match in FENCE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            before = text[: match.start()].rstrip().rsplit("\n", 1)[-1].strip()
+        for line, code, no_test in blocks_of(path.read_text(encoding="utf-8")):
             ident = f"{path.relative_to(ROOT)}:{line}"
-            marks = [pytest.mark.skip(reason="marked no-test")] if before == NO_TEST else []
-            yield pytest.param(path, line, match.group(1), id=ident, marks=marks)
+            marks = [pytest.mark.skip(reason="marked no-test")] if no_test else []
+            yield pytest.param(path, line, code, id=ident, marks=marks)
 
 
 class HostRouter(httpx.AsyncBaseTransport):
@@ -170,3 +175,24 @@ def test_blocks_are_found() -> None:
     found = list(python_blocks())
     assert len(found) >= 10
     assert any(p.values[0].name == "README.md" for p in found)
+
+
+async def test_a_failing_block_fails(namespace: dict[str, Any], tmp_path: Path) -> None:
+    with pytest.raises(asyncdam.NotFound):
+        await test_doc_example_runs(
+            Path("x.md"), 1, 'await phrase.projects.show("missing")\n', namespace, tmp_path
+        )
+    with pytest.raises(AssertionError):
+        run_as_test_module("def test_no():\n    assert False\n", tmp_path)
+
+
+async def test_an_unknown_host_fails(namespace: dict[str, Any], tmp_path: Path) -> None:
+    code = 'async with asyncdam.Phrase(token="...", base_url="https://else.example/v2") as p:\n'
+    code += "    await p.projects.list().first_page()\n"
+    with pytest.raises(asyncdam.TransportError):
+        await test_doc_example_runs(Path("x.md"), 1, code, namespace, tmp_path)
+
+
+def test_no_test_marker_skips_only_the_next_block() -> None:
+    page = "<!-- no-test -->\n```python\nraise SystemExit\n```\n\n```python\nx = 1\n```\n"
+    assert list(blocks_of(page)) == [(2, "raise SystemExit\n", True), (6, "x = 1\n", False)]
