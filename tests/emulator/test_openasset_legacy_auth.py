@@ -83,3 +83,8 @@ async def test_jwt_for_a_logged_in_user(client: httpx.AsyncClient) -> None:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["exp"] - claims["iat"] == 60 and claims["sub"] == 1 and sig
     assert (await client.get("/REST/1/JWT")).status_code == 403
+
+
+async def test_jwt_head_has_no_body(client: httpx.AsyncClient) -> None:
+    r = await client.head("/REST/1/JWT", auth=(ADMIN_USERNAME, SECRET))
+    assert r.status_code == 200 and r.content == b""

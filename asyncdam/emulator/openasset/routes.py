@@ -186,7 +186,8 @@ async def _jwt(request: Request, method: str, ctx: Ctx) -> Response:
     payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
     key = request.app.state.jwt_secret
     sig = _b64url(hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
-    return json_response({"jwt": f"{header}.{payload}.{sig}"}, ctx)
+    head = request.method == "HEAD"
+    return json_response({"jwt": f"{header}.{payload}.{sig}"}, ctx, head=head)
 
 
 def _b64url(data: bytes) -> str:
