@@ -144,7 +144,7 @@ def test_engine_imports_no_adapter_cli_or_emulator(graph: Graph) -> None:
 
 
 def test_emulator_imports_no_client_code(graph: Graph) -> None:
-    assert _violations(graph, "emulator", {"emulator", "_spec", "_version"}) == []
+    assert _violations(graph, "emulator", {"emulator", "_spec"}) == []
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -158,7 +158,7 @@ def test_nothing_below_the_cli_imports_it(graph: Graph) -> None:
     importers = sorted(
         f"{module} -> {target}"
         for module, targets in graph.items()
-        if _room(module) not in ("cli", "")
+        if _room(module) != "cli"
         for target in targets
         if _room(target) == "cli"
     )
