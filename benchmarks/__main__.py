@@ -14,6 +14,7 @@ ALL = [
     "waiters",
     "phrase_vs_official",
     "redis_workers",
+    "decode",
 ]
 
 # Benchmarks that accept --quick (a smaller smoke run).

@@ -3,7 +3,11 @@
 Both sides talk to the same loopback server (in a child process, off the client's GIL, as a real
 server would be) with the same concurrency, interleaved in rounds so machine noise hits both
 alike. The Engine runs with its limiter and its cache enabled (the server sends ETags, so every
-Engine GET also does a cache lookup and store). Goal: ratio <= 1.10.
+Engine GET also does a cache lookup and store).
+
+The figure is the CLIENT's CPU time (`time.process_time()` of this process: the server's work is
+in its own process, so it is not counted, and a busy shared machine does not inflate it as it
+does wall time). Goal: CPU ratio <= 1.05. Wall times are reported beside it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": BODY})
 
 
-async def run_raw(base: str, n: int, concurrency: int) -> float:
+Timing = tuple[float, float]  # (wall seconds, client CPU seconds)
+
+
+async def run_raw(base: str, n: int, concurrency: int) -> Timing:
     """N GETs with a plain client and a semaphore of the same size."""
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
@@ -58,12 +65,12 @@ async def run_raw(base: str, n: int, concurrency: int) -> float:
                 response.raise_for_status()
                 response.json()
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(n)))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def run_engine(base: str, n: int, concurrency: int) -> float:
+async def run_engine(base: str, n: int, concurrency: int) -> Timing:
     """N GETs through the Engine: limiter, cache and retry policy all active."""
     dialect = BaseDialect(
         name="bench",
@@ -81,15 +88,15 @@ async def run_engine(base: str, n: int, concurrency: int) -> float:
             )
             response.json()
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(n)))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
 async def measure(base: str, n: int, concurrency: int, rounds: int) -> dict[str, Any]:
-    """Alternate raw and engine rounds; compare medians."""
-    raw_times: list[float] = []
-    engine_times: list[float] = []
+    """Alternate raw and engine rounds; compare medians of client CPU (and of wall time)."""
+    raw_times: list[Timing] = []
+    engine_times: list[Timing] = []
     await run_raw(base, min(n, 200), concurrency)  # warm-up: connections, imports
     await run_engine(base, min(n, 200), concurrency)
     for r in range(rounds):
@@ -99,14 +106,21 @@ async def measure(base: str, n: int, concurrency: int, rounds: int) -> dict[str,
         else:
             engine_times.append(await run_engine(base, n, concurrency))
             raw_times.append(await run_raw(base, n, concurrency))
-    raw = statistics.median(raw_times)
-    eng = statistics.median(engine_times)
+    raw_cpu = statistics.median(t[1] for t in raw_times)
+    eng_cpu = statistics.median(t[1] for t in engine_times)
+    raw_wall = statistics.median(t[0] for t in raw_times)
+    eng_wall = statistics.median(t[0] for t in engine_times)
     return {
-        "ratio": eng / raw,
-        "raw_seconds_median": raw,
-        "engine_seconds_median": eng,
-        "raw_seconds": raw_times,
-        "engine_seconds": engine_times,
+        "ratio": eng_cpu / raw_cpu,
+        "ratio_wall": eng_wall / raw_wall,
+        "raw_cpu_seconds_median": raw_cpu,
+        "engine_cpu_seconds_median": eng_cpu,
+        "raw_seconds_median": raw_wall,
+        "engine_seconds_median": eng_wall,
+        "raw_cpu_seconds": [t[1] for t in raw_times],
+        "engine_cpu_seconds": [t[1] for t in engine_times],
+        "raw_seconds": [t[0] for t in raw_times],
+        "engine_seconds": [t[0] for t in engine_times],
     }
 
 
@@ -119,10 +133,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     with serve_app_process(app) as base:
         figures = asyncio.run(measure(base, args.requests, args.concurrency, args.rounds))
-    figures["goal"] = "ratio <= 1.10"
-    figures["met"] = figures["ratio"] <= 1.10
+    figures["goal"] = "client CPU ratio <= 1.05"
+    figures["met"] = figures["ratio"] <= 1.05
     path = write_result("engine_overhead", figures, vars(args))
-    print(f"engine_overhead: ratio {figures['ratio']:.3f} (goal <= 1.10) -> {path}")
+    print(
+        f"engine_overhead: client CPU ratio {figures['ratio']:.3f} (goal <= 1.05), "
+        f"wall ratio {figures['ratio_wall']:.3f}; "
+        f"raw CPU {figures['raw_cpu_seconds_median']:.3f} s, "
+        f"engine CPU {figures['engine_cpu_seconds_median']:.3f} s -> {path}"
+    )
     return figures
 
 

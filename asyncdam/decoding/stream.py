@@ -40,13 +40,14 @@ class DecodedItems(list[T]):
         self._stats = stats
         self._hooks = hooks
         self._method = method
-        self._url = redact_url(url) if url else ""
+        self._url = url  # redacted only if there is something to report (the common case: not)
         return self
 
     async def finish_page(self, page: int) -> None:
         """Count, log and emit `invalid_item` for each invalid item; raise under "raise"."""
         if not self.invalid:
             return
+        url = redact_url(self._url) if self._url else ""
         for bad in self.invalid:
             if self._stats is not None:
                 self._stats.invalid_items += 1
@@ -68,7 +69,7 @@ class DecodedItems(list[T]):
                     Event(
                         "invalid_item",
                         self._method,
-                        self._url,
+                        url,
                         reason=bad.reason,
                         detail=detail,
                     )
@@ -76,6 +77,6 @@ class DecodedItems(list[T]):
         if self.on_invalid == "raise":
             first = self.invalid[0]
             raise InvalidItemError(
-                first.reason, page=page, index=first.index, method=self._method, url=self._url
+                first.reason, page=page, index=first.index, method=self._method, url=url
             )
         self.invalid = []  # reported once, even if a caller finishes the page twice

@@ -258,6 +258,7 @@ class PassWatch:
         resumed: bool = False,
         size: int | None = None,
         short_pages_normal: bool = False,
+        sent: int | None = None,
     ) -> list[str]:
         """Check one page (in order); return the new signals it raised.
 
@@ -266,7 +267,8 @@ class PassWatch:
         cursor resumed on (its boundary is checked against the cursor instead). `size`: the
         page size asked for, when the server never clamps it (else it is learned from the first
         page). `short_pages_normal`: the server may drop hits from a page (Phraseanet), so a
-        short page is no signal; its boundary then cannot be checked.
+        short page is no signal; its boundary then cannot be checked. `sent`: how many items
+        the server sent, when decoding set some aside (`on_invalid`): that is no short page.
         """
         raised: list[str] = []
 
@@ -279,7 +281,7 @@ class PassWatch:
                 self.total = total
             elif total != self.total:
                 emit("total_changed")
-        count = len(ids)
+        count = len(ids) if sent is None else sent
         if size is not None:
             self.size = size
         elif self.size is None and more_expected and count:

@@ -146,6 +146,7 @@ class ListingGuard:
             resumed=resumed,
             size=size,
             short_pages_normal=short_pages_normal,
+            sent=getattr(items, "source_count", None),  # items decoding set aside still count
         )
         await self._report(signals, index, request)
 

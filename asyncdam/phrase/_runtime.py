@@ -263,7 +263,8 @@ def decode_many(
     An item that is not an object or has no `id` is isolated by `on_invalid`; the caller
     reports it (`await items.finish_page(page)`, which the paginator does).
     """
-    if not response.content.strip():
+    content = response.content
+    if not content or content.isspace():  # no copy of a large body just to test it
         return DecodedItems(on_invalid=on_invalid, source_count=0)
     body = response.json()
     if type(body) is not list:
