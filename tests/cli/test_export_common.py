@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from asyncdam.cli.export import ExportArgs, export_options, safe_name
+from asyncdam.cli.jobs import ResumeState, save_resume
 
 
 def _args(**overrides: object) -> ExportArgs:
@@ -73,3 +77,15 @@ def test_download_option_only_when_asked() -> None:
 
     result = CliRunner().invoke(cmd, ["-o", "a.jsonl", "--download", "d"])
     assert result.exit_code != 0 and "--download" in result.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX matter")
+def test_resume_files_are_owner_only(tmp_path: Path) -> None:
+    """A resume file holds a cursor into a tenant's data: nobody else may read it."""
+    old_umask = os.umask(0o022)
+    try:
+        path = tmp_path / "out.jsonl.resume.json"
+        save_resume(path, ResumeState(cursor={"page": 2}, offset=10, count=3, job="j"))
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
