@@ -4,7 +4,8 @@ Conventions (stated for doc writers in docs/testing.md, "The examples in these p
 
 - The hosts the docs use are served in-process by the emulators: `api.phrase.com` and
   `api.us.app.phrase.com` (Phrase), `dam.example.org` (Phraseanet), `acme.openasset.com`
-  (OpenAsset). Any other host fails the example. Every `Engine` an example builds without a
+  (OpenAsset), and `127.0.0.1:8400`/`8401`/`8402` as the quickstart's `asyncdam emulate` runs
+  them (token `dev-token`, OpenAsset `7:dev-secret`). Any other host fails the example. Every `Engine` an example builds without a
   `transport=` is given the routing transport.
 - The emulators accept the credentials the docs show: the token `"..."` for Phrase and Phraseanet,
   `("5", "secret")` for OpenAsset, and the emulators' published fixtures (see docs/testing.md).
@@ -51,6 +52,12 @@ HOSTS = {
     "dam.example.org": "phraseanet",
     "acme.openasset.com": "openasset",
 }
+# `asyncdam emulate SERVICE --port P --token dev-token` as the quickstart runs them.
+EMULATE = {
+    "127.0.0.1:8400": ("phrase", "dev-token"),
+    "127.0.0.1:8401": ("phraseanet", "dev-token"),
+    "127.0.0.1:8402": ("openasset", "7:dev-secret"),
+}
 
 
 def doc_files() -> list[Path]:
@@ -82,7 +89,8 @@ class HostRouter(httpx.AsyncBaseTransport):
         self.routes = routes
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        route = self.routes.get(request.url.host)
+        url = request.url
+        route = self.routes.get(f"{url.host}:{url.port}") or self.routes.get(url.host)
         if route is None:
             raise httpx.ConnectError(
                 f"docs examples may not call {request.url.host}", request=request
@@ -99,7 +107,11 @@ def emulated() -> HostRouter:
         )
         for service, token in tokens.items()
     }
-    return HostRouter({host: transports[service] for host, service in HOSTS.items()})
+    routes = {host: transports[service] for host, service in HOSTS.items()}
+    for netloc, (service, token) in EMULATE.items():
+        config = EmulatorConfig(seed=1, token=token, size=0.05)
+        routes[netloc] = emulator_transport(create_app(service, config))
+    return HostRouter(routes)
 
 
 @pytest.fixture
