@@ -5,8 +5,8 @@ Conventions (stated for doc writers in docs/testing.md, "The examples in these p
 - The hosts the docs use are served in-process by the emulators: `api.phrase.com` and
   `api.us.app.phrase.com` (Phrase), `dam.example.org` (Phraseanet), `acme.openasset.com`
   (OpenAsset), and `127.0.0.1:8400`/`8401`/`8402` as the quickstart's `asyncdam emulate` runs
-  them (token `dev-token`, OpenAsset `7:dev-secret`). Any other host fails the example. Every `Engine` an example builds without a
-  `transport=` is given the routing transport.
+  them (token `dev-token`, OpenAsset `7:dev-secret`). Any other host fails the example.
+  Every `Engine` an example builds without a `transport=` is given the routing transport.
 - The emulators accept the credentials the docs show: the token `"..."` for Phrase and Phraseanet,
   `("5", "secret")` for OpenAsset, and the emulators' published fixtures (see docs/testing.md).
 - Each block runs on its own (top-level `await`, `async with` and `async for` allowed) in a
