@@ -99,7 +99,9 @@ def check_base_url_shape(field: str, value: Any) -> str:
 def _engine_parameters() -> frozenset[str]:
     from asyncdam.engine.session import Engine
 
-    return frozenset(inspect.signature(Engine.__init__).parameters) - {"self"}
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    parameters = inspect.signature(Engine.__init__).parameters.values()
+    return frozenset(p.name for p in parameters if p.kind in named) - {"self"}
 
 
 def check_engine_options(client: str, options: Mapping[str, Any]) -> None:
