@@ -23,6 +23,7 @@ import anyio.abc
 import attrs
 
 from asyncdam.engine.consistency import InvalidCursorError, PassMode
+from asyncdam.engine.errors import ConfigurationError
 from asyncdam.engine.listing_guard import ListingGuard, ListingMonitor
 from asyncdam.engine.page_strategies import (
     BodyOffsetStrategy,
@@ -122,6 +123,7 @@ class Paginator(Generic[T]):
             "monitor": monitor,
         }
         self._guard: ListingGuard | None = None
+        self._given_strategy = strategy
         if identify is not None and consistency != "off":
             mode: PassMode = "plain"
             if getattr(strategy, "overlap", None) == 0:
@@ -237,14 +239,25 @@ class Paginator(Generic[T]):
 
     def resume(self, cursor: Mapping[str, Any]) -> Paginator[T]:
         """A fresh paginator over the same listing, starting at a saved `.cursor`."""
+        return self.reconfigured(cursor=cursor)
+
+    def reconfigured(
+        self, *, cursor: Mapping[str, Any] | None = None, **options: Any
+    ) -> Paginator[T]:
+        """A fresh paginator over the same listing with other options (`fetch_ahead`,
+        `consistency`, `reconcile`, `reconcile_passes`), from the start or from `cursor`."""
+        unknown = set(options) - {"fetch_ahead", "consistency", "reconcile", "reconcile_passes"}
+        if unknown:
+            raise ConfigurationError(f"reconfigured() got unknown option(s) {sorted(unknown)}")
+        ahead = options.pop("fetch_ahead", self._fetch_ahead)
         return Paginator(
             self._fetch,
             self._base,
-            self._strategy,
+            self._given_strategy,
             self._decode,
-            fetch_ahead=self._fetch_ahead,
+            fetch_ahead=ahead,
             cursor=cursor,
-            **self._options,
+            **{**self._options, **options},
         )
 
     def __aiter__(self) -> _ItemIterator[T]:

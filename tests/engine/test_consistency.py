@@ -276,3 +276,19 @@ async def test_done_cursor_with_extra_fields_is_refused() -> None:
     assert [i async for i in _pager("offset", done)] == []
     with pytest.raises(InvalidCursorError):
         _pager("offset", {**done, "index": 3})
+
+
+@pytest.mark.parametrize("style", ["page", "offset"])
+async def test_resume_and_reconfigured_keep_the_listing(style: str) -> None:
+    first = _pager(style)
+    taken = []
+    async for item in first:
+        taken.append(item["id"])
+        if len(taken) == 8:
+            break
+    rest = [item["id"] async for item in first.resume(json.loads(json.dumps(first.cursor)))]
+    assert taken + rest == [f"k{i}" for i in range(23)]
+    plain = first.reconfigured(consistency="off", fetch_ahead=0)
+    assert [item["id"] async for item in plain] == [f"k{i}" for i in range(23)]
+    with pytest.raises(ConfigurationError, match="unknown"):
+        first.reconfigured(bogus=1)
