@@ -60,12 +60,19 @@ NESTED: dict[tuple[str, str], NestedSpec] = {
     ("Groups", "Users"): NestedSpec("link", "Users", "users", ALL),
     ("Users", "Groups"): NestedSpec("reverse", "Groups", "groups", frozenset({"GET"})),
     ("Keywords", "Files"): NestedSpec("reverse", "Files", None, frozenset({"GET", "POST"})),
+    # Seen in SDKs and scripts only ([obs][?] in the fact sheet): the people on files/projects.
+    ("Files", "Employees"): NestedSpec("link", "Employees", "employees", ALL, ALL),
+    ("Projects", "Employees"): NestedSpec("link", "Employees", "employees", ALL, ALL),
+    ("Employees", "Files"): NestedSpec("reverse", "Files", "files", frozenset({"GET"})),
+    ("Employees", "Projects"): NestedSpec("reverse", "Projects", "projects", frozenset({"GET"})),
 }
 # Where a reverse view reads from: (parent, child) -> the forward link table.
 REVERSE_OF = {
     ("Files", "Albums"): ("Albums", "Files"),
     ("Users", "Groups"): ("Groups", "Users"),
     ("Keywords", "Files"): ("Files", "Keywords"),
+    ("Employees", "Files"): ("Files", "Employees"),
+    ("Employees", "Projects"): ("Projects", "Employees"),
 }
 
 

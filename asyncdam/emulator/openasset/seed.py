@@ -107,7 +107,20 @@ class _Seeder:
         self.projects()
         self.files()
         self.collections()
+        self.employee_links()
         return self.store
+
+    def employee_links(self) -> None:
+        """Employees credited on some files and staffed on some projects (drawn last, so the
+        rest of the data set does not change)."""
+        employees = self.ids("Employees")
+        for noun, share in (("Files", 0.1), ("Projects", 0.5)):
+            for pid in self.ids(noun):
+                if self.rng.random() < share:
+                    people = self.rng.sample(employees, min(len(employees), self.rng.randint(1, 3)))
+                    self.store.link(noun, "Employees", pid).extend(
+                        {"id": e} for e in sorted(people)
+                    )
 
     def reference_data(self) -> None:
         for label in ("Public", "Private", "Unapproved", "Restricted"):

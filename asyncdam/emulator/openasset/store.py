@@ -20,6 +20,8 @@ LINKED = (
     ("Searches", "Groups"),
     ("Searches", "Users"),
     ("Groups", "Users"),
+    ("Files", "Employees"),
+    ("Projects", "Employees"),
 )
 
 
