@@ -67,7 +67,8 @@ class Decoder:
             raise ItemRejected(f"not an object: {type(value).__name__}")
         result: T = self.structure_fn(cls)(value)
         for attr, wire in self._identity(cls):
-            if getattr(result, attr) is None or value.get(wire) in (None, "", [], {}):
+            known = getattr(result, attr)
+            if known is None or known == "" or wire not in value:
                 raise ItemRejected(f"{cls.__name__} without its identity field {wire!r}")
         return result
 
@@ -99,7 +100,8 @@ class Decoder:
             if type(value) is dict:
                 model = fn(value)
                 for attr, wire in identity:
-                    if getattr(model, attr) is None or value.get(wire) in (None, "", [], {}):
+                    known = getattr(model, attr)
+                    if known is None or known == "" or wire not in value:
                         break
                 else:
                     append(model)
@@ -110,6 +112,9 @@ class Decoder:
             out.invalid.append(InvalidItem(index, reason, value))
             if on_invalid == "raw":
                 append(value)
+        if out.invalid and on_invalid != "raw":
+            positions = {bad.index for bad in out.invalid}
+            out.set_aside_edges = (0 in positions, len(values) - 1 in positions)
         return out
 
     def _identity(self, cls: type[Any]) -> tuple[tuple[str, str], ...]:

@@ -28,6 +28,9 @@ class DecodedItems(list[T]):
         self.on_invalid: OnInvalid = on_invalid
         self.source_count = source_count
         self.invalid: list[InvalidItem] = []
+        # Whether the first / last item the server sent was set aside (kept after reporting):
+        # a listing guard cannot check a page boundary through an item without identity.
+        self.set_aside_edges = (False, False)
         self._stats: EngineStats | None = None
         self._hooks: Hooks | None = None
         self._method = ""

@@ -259,6 +259,7 @@ class PassWatch:
         size: int | None = None,
         short_pages_normal: bool = False,
         sent: int | None = None,
+        set_aside_edges: tuple[bool, bool] = (False, False),
     ) -> list[str]:
         """Check one page (in order); return the new signals it raised.
 
@@ -269,6 +270,8 @@ class PassWatch:
         page). `short_pages_normal`: the server may drop hits from a page (Phraseanet), so a
         short page is no signal; its boundary then cannot be checked. `sent`: how many items
         the server sent, when decoding set some aside (`on_invalid`): that is no short page.
+        `set_aside_edges`: whether the page's first / last item was set aside; a boundary
+        through an item without identity cannot be checked.
         """
         raised: list[str] = []
 
@@ -296,13 +299,14 @@ class PassWatch:
             emit("repeated_id")
         if self.mode == "overlap" and index > 0 and not resumed:
             contiguous = self.last_index == index - 1
-            if contiguous and self.last_full and count and ids[0] != self.last_id:
+            checkable = self.last_id is not None and not set_aside_edges[0]
+            if contiguous and self.last_full and count and checkable and ids[0] != self.last_id:
                 emit("boundary_mismatch")
         if index == 0 and self.mode == "anchor":
             self.first_last_id = ids[-1] if ids else None
             self.first_size = count
         self.last_index = index
-        self.last_id = ids[-1] if ids else None
+        self.last_id = ids[-1] if ids and not set_aside_edges[1] else None
         self.last_full = self.size is not None and count >= self.size
         return raised
 

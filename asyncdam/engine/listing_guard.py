@@ -147,6 +147,7 @@ class ListingGuard:
             size=size,
             short_pages_normal=short_pages_normal,
             sent=getattr(items, "source_count", None),  # items decoding set aside still count
+            set_aside_edges=getattr(items, "set_aside_edges", (False, False)),
         )
         await self._report(signals, index, request)
 

@@ -112,3 +112,32 @@ def test_decoded_items_is_a_plain_list_to_readers() -> None:
     items: DecodedItems[int] = DecodedItems(on_invalid="skip", source_count=0)
     items.extend([1, 2])
     assert items == [1, 2] and isinstance(items, list)
+
+
+async def test_openasset_listing_isolates_bad_items() -> None:
+    from asyncdam.openasset import OpenAsset
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"X-OpenAsset-Version": "12.0.0"})
+        offset = int(request.url.params.get("offset", "0"))
+        limit = int(request.url.params.get("limit", "3"))
+        # Items 1 (not an object) and 3 (no id, on a page boundary) are broken for good.
+        broken: dict[int, Any] = {1: ["not", "an", "object"], 3: {"filename": "no id"}}
+        ids = range(offset + 1, min(offset + limit, 6) + 1)
+        body = [broken.get(i, {"id": i, "filename": f"f{i}"}) for i in ids]
+        headers = {"X-Full-Results-Count": "6", "X-OpenAsset-Version": "12.0.0"}
+        return httpx.Response(200, json=body, headers=headers)
+
+    events: list[Event] = []
+    hooks = Hooks(invalid_item=[events.append])
+    async with Engine(transport=httpx.MockTransport(handler), hooks=hooks) as engine:
+        oa = OpenAsset("https://oa.example.com", basic=("u", "p"), engine=engine, page_size=3)
+        files = [f async for f in oa.files.list()]
+    assert [f.id for f in files] == [2, 4, 5, 6]
+    # Counted once per page that carried them (an overlapping page shows an item twice).
+    assert engine.stats.invalid_items >= 2
+    assert {e.reason.split(":")[0] for e in events} == {
+        "not an object",
+        "File without its identity field 'id'",
+    }
