@@ -389,14 +389,17 @@ class Engine:
         )
         ceiling = limits.max_throttle_wait
         max_wait = ceiling if not step.bounded else min(step.seconds, ceiling or step.seconds)
+        acquire = self.limiter.acquire(
+            dialect.scope_for(request),
+            concurrency=dialect.concurrency,
+            initial_rate=dialect.initial_rate,
+            max_wait=max_wait,
+        )
         try:
-            with anyio.move_on_after(step.seconds if step.bounded else None) as scope:
-                return await self.limiter.acquire(
-                    dialect.scope_for(request),
-                    concurrency=dialect.concurrency,
-                    initial_rate=dialect.initial_rate,
-                    max_wait=max_wait,
-                )
+            if not step.bounded:  # the common case: no cancel scope on the hot path
+                return await acquire
+            with anyio.move_on_after(step.seconds) as scope:
+                return await acquire
         except WaitRefused as refused:
             if ceiling is not None and refused.wait > ceiling:
                 raise QuotaWaitTooLong(
@@ -522,8 +525,9 @@ class Engine:
                 return b""  # an error body that does not decode: the status still decides
             raise
         finally:
-            with anyio.CancelScope(shield=True):
-                await raw.aclose()
+            if not raw.is_closed:  # a body read to its end closed itself
+                with anyio.CancelScope(shield=True):
+                    await raw.aclose()
 
     # -- streaming --------------------------------------------------------------------------
 
