@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -95,6 +96,35 @@ class Decoder:
         out: DecodedItems[T] = DecodedItems(on_invalid=on_invalid, source_count=len(values))
         fn = self.structure_fn(cls)
         identity = self._identity(cls)
+        if not identity:
+            good = [fn(value) for value in values if type(value) is dict]
+            if len(good) == len(values):
+                out.extend(good)
+                return out
+        elif len(identity) == 1:
+            # The common case, in one comprehension: every item an object with its identity.
+            ((attr, wire),) = identity
+            good = [
+                fn(value) for value in values if type(value) is dict and value.get(wire) is not None
+            ]
+            if len(good) == len(values):
+                ids = list(map(operator.attrgetter(attr), good))
+                if None not in ids and "" not in ids:
+                    out.extend(good)
+                    return out
+        self._sort_items(values, cls, fn, identity, out)
+        return out
+
+    def _sort_items(
+        self,
+        values: list[Any],
+        cls: type[Any],
+        fn: StructureFn,
+        identity: tuple[tuple[str, str], ...],
+        out: DecodedItems[Any],
+    ) -> None:
+        """Item by item: keep the good, set aside (and note) the rest per the policy."""
+        on_invalid = out.on_invalid
         append = out.append
         for index, value in enumerate(values):
             if type(value) is dict:
@@ -115,7 +145,6 @@ class Decoder:
         if out.invalid and on_invalid != "raw":
             positions = {bad.index for bad in out.invalid}
             out.set_aside_edges = (0 in positions, len(values) - 1 in positions)
-        return out
 
     def _identity(self, cls: type[Any]) -> tuple[tuple[str, str], ...]:
         found = self._identities.get(cls)
