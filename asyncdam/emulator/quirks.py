@@ -337,7 +337,8 @@ OPENASSET_RULES = QuirkRules(
     keyed_lists={
         name: "id"
         for name in (
-            "keywords albums sizes fields projectKeywords files users groups fieldLookupStrings"
+            "keywords albums sizes fields projectKeywords files users groups fieldLookupStrings "
+            "employees projects"
         ).split()
     },
     comma_lists=frozenset({"values", "ids"}),
