@@ -98,7 +98,10 @@ def remaining(emu: Emulator) -> int:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Two syncs on one cache file against one emulator."""
-    config = EmulatorConfig(faults=FaultConfig(latency_ms=args.latency_ms))
+    # Quota and cap pinned to the legacy 500 / 300 s and 2 the recorded figures were measured with.
+    config = EmulatorConfig(
+        quota=500, window=300.0, concurrency=2, faults=FaultConfig(latency_ms=args.latency_ms)
+    )
     with phrase_emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cache.sqlite"
         first = await one_sync(emu, path, args.per_page)

@@ -28,8 +28,11 @@ from asyncdam.engine.session import Engine
 
 __all__ = ["DemoRow", "ServiceJob", "demo", "quota_bound"]
 
-PHRASE_QUOTA = 500  # the PhraseApp v2 default the emulator enforces: 500 requests per 5 minutes
+# The current Phrase Strings defaults (per user), passed to the emulator so the reported quota
+# is the enforced one: 1000 requests per 5 minutes, 4 in flight.
+PHRASE_QUOTA = 1000
 PHRASE_WINDOW = 300.0
+PHRASE_CONCURRENCY = 4
 
 
 Listing = Callable[[Any], Awaitable[tuple[Any, str]]]
@@ -78,6 +81,9 @@ def _phrase_job(latency_ms: float, size: float) -> ServiceJob | None:
         config=EmulatorConfig(
             seed=1,
             token="demo-phrase-token",  # noqa: S106 - the emulator's own throwaway credential
+            quota=PHRASE_QUOTA,
+            window=PHRASE_WINDOW,
+            concurrency=PHRASE_CONCURRENCY,
             size=size,
             faults=FaultConfig(latency_ms=latency_ms),
         ),
@@ -376,7 +382,7 @@ def _legend(jobs: list[ServiceJob], rows: list[DemoRow], paced: TightQuota | Non
     if paced is not None:
         lines.append(
             f"phrase tight: {paced.calls} key fetches started at once, {paced.quota} requests "
-            f"per {paced.window:g} s, 2 at a time;"
+            f"per {paced.window:g} s, {paced.concurrency} at a time;"
         )
         lines.append("  asyncdam queues them; a naive asyncio.gather is refused (429) past both")
     return lines

@@ -38,6 +38,7 @@ class TightQuota:
     calls: int = 60
     quota: int = 20
     window: float = 2.0
+    concurrency: int = 2  # the emulator's cap, explicit: the naive run is refused past it
     latency_ms: float = 20.0
 
     def config(self) -> EmulatorConfig:
@@ -48,6 +49,7 @@ class TightQuota:
             size=0.1,
             quota=self.quota,
             window=self.window,
+            concurrency=self.concurrency,
             faults=FaultConfig(latency_ms=self.latency_ms),
         )
 

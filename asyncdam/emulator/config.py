@@ -86,8 +86,10 @@ class QuirkConfig:
 class EmulatorConfig:
     """How an emulator app is seeded and what it enforces.
 
-    `quota`/`window`/`concurrency` of None mean the service's documented default (Phrase: 500 per
-    300 s, 2 concurrent; Phraseanet and OpenAsset document none, so none is enforced).
+    `quota`/`window`/`concurrency` of None mean the service's documented default (Phrase: 1000 per
+    300 s per user, 4 concurrent; the legacy PhraseApp 500 per project and 2 concurrent are
+    `quota=500, concurrency=2` plus the app's `quota_scope = "project"` switch; Phraseanet and
+    OpenAsset document none, so none is enforced).
     `size` scales the seeded data set (1.0 = the default sizes, big enough that every list pages).
     """
 

@@ -59,7 +59,7 @@ def test_demo_one_service() -> None:
     assert result.exit_code == 0, result.output
     assert "phraseanet" not in result.output
     assert "tight" not in result.output
-    assert "quota 500 requests per 300 s" in result.output
+    assert "quota 1000 requests per 300 s" in result.output  # the current service default
 
 
 def test_quota_bound() -> None:

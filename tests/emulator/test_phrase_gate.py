@@ -9,6 +9,7 @@ from phrase_support import TOKEN, UA, basic, client, main_project, make_app
 
 from asyncdam.emulator.config import FaultConfig
 from asyncdam.emulator.phrase.auth import OTP_CODE, OTP_EMAIL, USER_EMAIL
+from asyncdam.emulator.phrase.limits import LEGACY_CONCURRENCY, LEGACY_QUOTA
 
 RATE = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 
@@ -94,7 +95,7 @@ async def test_missing_or_empty_user_agent_is_400() -> None:
         assert (await c.get("/user", headers={"User-Agent": ""})).status_code == 401
         resp = await c.get("/user", headers={"User-Agent": "", "Authorization": f"token {TOKEN}"})
         assert resp.status_code == 400
-        assert resp.headers["x-rate-limit-remaining"] == "499"
+        assert resp.headers["x-rate-limit-remaining"] == "999"  # of the default 1000
 
 
 async def test_rate_headers_count_down_and_reset_is_window_end() -> None:
@@ -126,12 +127,27 @@ async def test_rate_headers_count_down_and_reset_is_window_end() -> None:
     assert stats.counted == 6
 
 
-async def test_default_quota_is_500_per_300_seconds() -> None:
+async def test_default_quota_is_the_current_services_1000_per_300_seconds() -> None:
     app, clock = make_app()
     async with client(app) as c:
         resp = await c.get("/user")
-    assert resp.headers["x-rate-limit-limit"] == "500"
+    assert resp.headers["x-rate-limit-limit"] == "1000"
     assert resp.headers["x-rate-limit-reset"] == str(int(clock.now + 300))
+    assert app.state.in_flight.cap == 4
+    assert app.state.quota_scope == "user"
+
+
+async def test_legacy_phraseapp_limits_are_explicit_settings() -> None:
+    # PhraseApp v2: 500 per 300 s per project, 2 in flight.
+    app, _ = make_app(quota=LEGACY_QUOTA, concurrency=LEGACY_CONCURRENCY)
+    app.state.quota_scope = "project"
+    async with client(app) as c:
+        projects = (await c.get("/projects")).json()
+        a, b = projects[0]["id"], projects[1]["id"]
+        first = await c.get(f"/projects/{a}")
+        other = await c.get(f"/projects/{b}")
+    assert first.headers["x-rate-limit-limit"] == "500"
+    assert first.headers["x-rate-limit-remaining"] == other.headers["x-rate-limit-remaining"]
     assert app.state.in_flight.cap == 2
 
 

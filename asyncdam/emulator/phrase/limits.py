@@ -7,9 +7,14 @@ from collections import Counter
 
 import attrs
 
-DEFAULT_QUOTA = 500
+# The current Phrase Strings limits: 1000 requests per 5 minutes per user, 4 in flight.
+DEFAULT_QUOTA = 1000
 DEFAULT_WINDOW = 300.0
-DEFAULT_CONCURRENCY = 2
+DEFAULT_CONCURRENCY = 4
+# The legacy PhraseApp v2 limits (per project, 2 in flight): pass them as `quota`/`concurrency`
+# and set `app.state.quota_scope = "project"` to emulate an old account.
+LEGACY_QUOTA = 500
+LEGACY_CONCURRENCY = 2
 
 
 @attrs.define
