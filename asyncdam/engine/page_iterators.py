@@ -1,0 +1,95 @@
+"""The two ways to consume a `Paginator`: item by item, or page by page (and `Page` itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from asyncdam.engine.request import Response
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing: its decoded items, 0-based position, and the raw response."""
+
+    items: Sequence[T]
+    index: int
+    response: Response
+
+
+class _ItemIterator(Generic[T]):
+    """Items of a paginator, one at a time; a plain object, so dropping it mid-way is harmless."""
+
+    def __init__(self, paginator: Any) -> None:
+        self._p = paginator
+
+    def __aiter__(self) -> _ItemIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        p = self._p
+        if p._closed:
+            raise StopAsyncIteration
+        while True:
+            current = p._current
+            if current is not None and p._served < len(current.page.items):
+                item: T = current.page.items[p._served]
+                p._served += 1
+                if p._guard is not None and not p._guard.admit(item):
+                    continue
+                return item
+            fetched = await p._next_page()
+            if fetched is None:
+                raise StopAsyncIteration
+            p._current, p._served = fetched, min(p._skip, len(fetched.page.items))
+            p._skip = 0
+
+    async def aclose(self) -> None:
+        """Stop iterating (for `contextlib.aclosing`)."""
+        await self._p.aclose()
+
+
+class _PageIterator(Generic[T]):
+    """Pages of a paginator in order; a resumed cursor's already-served items are left out."""
+
+    def __init__(self, paginator: Any) -> None:
+        self._p = paginator
+
+    def __aiter__(self) -> _PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        p = self._p
+        if p._closed:
+            raise StopAsyncIteration
+        current = p._current
+        if current is not None and p._served < len(current.page.items):
+            # Switching from items to pages mid-page: hand out the rest of that page first.
+            rest = current.page.items[p._served :]
+            p._served = len(current.page.items)
+            return _admitted(p, attrs.evolve(current.page, items=rest))
+        fetched = await p._next_page()
+        if fetched is None:
+            raise StopAsyncIteration
+        skip = min(p._skip, len(fetched.page.items))
+        p._current, p._served, p._skip = fetched, len(fetched.page.items), 0
+        if skip:
+            return _admitted(p, attrs.evolve(fetched.page, items=fetched.page.items[skip:]))
+        return _admitted(p, fetched.page)
+
+    async def aclose(self) -> None:
+        """Stop iterating (for `contextlib.aclosing`)."""
+        await self._p.aclose()
+
+
+def _admitted(paginator: Any, page: Page[T]) -> Page[T]:
+    """The page with the items a guarded listing handed out before left out."""
+    guard = paginator._guard
+    if guard is None:
+        return page
+    kept = [item for item in page.items if guard.admit(item)]
+    return page if len(kept) == len(page.items) else attrs.evolve(page, items=kept)
