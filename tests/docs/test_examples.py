@@ -21,6 +21,7 @@ Conventions (stated for doc writers in docs/testing.md, "The examples in these p
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import os
 import re
@@ -120,6 +121,7 @@ def router(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> HostRouter:
     routes = emulated()
     original = Engine.__init__
 
+    @functools.wraps(original)  # keeps Engine's signature, which the clients read
     def routed(self: Engine, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("transport") is None:
             kwargs["transport"] = routes
