@@ -58,7 +58,14 @@ def _connect(creds: Credentials, concurrency: int) -> AbstractAsyncContextManage
     show_default=True,
     help="Sort order; keep it stable (e.g. id) so a resumed offset points at the same item.",
 )
-@click.option("--size", "size_id", default=1, show_default=True, help="Size id (1: original).")
+@click.option(
+    "--size",
+    "size_id",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Size id (1: original).",
+)
 @export_options(download_help="Also save each file's bytes into this directory.")
 def export(
     args: ExportArgs,

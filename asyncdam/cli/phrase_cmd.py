@@ -44,6 +44,13 @@ def _plan(reporter: Reporter, creds: Credentials, lines: list[str]) -> None:
     show_plan(reporter, where, creds.source, creds.fingerprint, lines)
 
 
+def _non_empty(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Refuse a blank id before anything is sent (click prints it as a usage error)."""
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
 async def _check_locales(
     client: Any, project_id: str, branch: str | None, wanted: tuple[str, ...]
 ) -> None:
@@ -68,7 +75,7 @@ def phrase() -> None:
 
 
 @phrase.command("export")
-@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("--project", "project_id", required=True, callback=_non_empty, help="Project id.")
 @click.option("--branch", default=None, help="Branch name.")
 @click.option("--query", "q", default=None, help="Key search query (Phrase `q`).")
 @export_options()
@@ -94,7 +101,7 @@ def export(args: ExportArgs, project_id: str, branch: str | None, q: str | None)
 
 
 @phrase.command("pull")
-@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("--project", "project_id", required=True, callback=_non_empty, help="Project id.")
 @click.option("-d", "--dest", type=click.Path(path_type=Path), required=True, help="Directory.")
 @click.option("--format", "file_format", default="yml", show_default=True, help="File format.")
 @click.option("--locale", "locales", multiple=True, help="Locale id or name (repeat; default all).")
@@ -151,7 +158,7 @@ def pull(
 
 
 @phrase.command("push")
-@click.option("--project", "project_id", required=True, help="Project id.")
+@click.option("--project", "project_id", required=True, callback=_non_empty, help="Project id.")
 @click.option("--format", "file_format", required=True, help="File format of the files.")
 @click.option("--locale", "locale_id", required=True, help="Locale id or name of the files.")
 @click.option("--branch", default=None, help="Branch name.")

@@ -164,3 +164,23 @@ def test_openasset_filter_on_an_unknown_field_is_refused(
         env,
     )  # fmt: skip
     assert known.exit_code == 0, known.output
+
+
+@pytest.mark.parametrize("command", ["export", "pull", "push"])
+def test_a_blank_project_is_refused(command: str, env: dict[str, str], tmp_path: Path) -> None:
+    extra = {
+        "export": ["-o", str(tmp_path / "o.jsonl")],
+        "pull": ["-d", str(tmp_path)],
+        "push": ["--format", "yml", "--locale", "en", __file__],
+    }[command]
+    result = run(["phrase", command, "--project", " ", *extra], env)
+    assert result.exit_code == 2
+    assert "'--project': must not be empty" in result.output
+
+
+def test_openasset_size_id_must_be_positive(env: dict[str, str], tmp_path: Path) -> None:
+    env = {**env, "ASYNCDAM_OPENASSET_TOKEN": "1:secret"}
+    args = ["openasset", "export", "-o", str(tmp_path / "f.jsonl"), "--size", "0"]
+    result = run([*args, "--base-url", "https://oa.example.com", "--dry-run"], env)
+    assert result.exit_code == 2
+    assert "--size" in result.output
