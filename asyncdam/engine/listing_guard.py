@@ -55,8 +55,16 @@ class ListingGuard:
         reconcile: str = "on_drift",
         reconcile_passes: int = 3,
         monitor: ListingMonitor | None = None,
+        stable_order: bool = False,
     ) -> None:
         check_policy(consistency, reconcile, reconcile_passes)
+        # Signals a pass's own proof makes harmless: with overlapping pages, the boundaries;
+        # with the anchor over an order in which new items sort last, the closing reads.
+        self.benign: frozenset[str] = frozenset()
+        if mode == "overlap":
+            self.benign = frozenset({"total_changed", "repeated_id", "short_page"})
+        elif mode == "anchor" and stable_order:
+            self.benign = frozenset({"total_changed", "short_page", "empty_page"})
         self.identify = identify
         self.mode: PassMode = mode
         self.consistency = consistency
@@ -186,7 +194,7 @@ class ListingGuard:
                 group.start_soon(read, "anchor", anchor)
             signals = watch.check_end(pages["first"], pages["anchor"])
             await self._report(signals, watch.anchor_index, anchor)
-        again = watch.drifted or (self.reconcile == "always" and watch.number == 1)
+        again = self._needs_repair() or (self.reconcile == "always" and watch.number == 1)
         if not again:
             return False
         if watch.number > self.reconcile_passes:
@@ -214,6 +222,20 @@ class ListingGuard:
             )
         return True
 
+    def _proven(self) -> bool:
+        """Whether this pass has (or will have) its own proof, making benign signals harmless."""
+        watch = self.watch
+        if self.mode == "overlap":
+            return True
+        # Anchor mode: proven when the anchor was read, or the listing was one page.
+        return self.mode == "anchor" and (watch.anchor_index is not None or watch.last_index == 0)
+
+    def _needs_repair(self) -> bool:
+        signals = self.watch.signals
+        if self._proven():
+            return any(s not in self.benign for s in signals)
+        return bool(signals)
+
     async def _report(self, signals: list[str], index: int, request: Request) -> None:
         if not signals:
             return
@@ -228,15 +250,21 @@ class ListingGuard:
                         method=monitor.method,
                         url=monitor.url,
                         reason=SIGNALS[signal],
-                        detail={"signal": signal, "pass": self.watch.number, "page": index},
+                        detail={
+                            "signal": signal,
+                            "pass": self.watch.number,
+                            "page": index,
+                            "harmless": signal in self.benign,
+                        },
                     )
                 )
         self.drift_reported = True
-        if self.consistency == "raise":
+        harmful = [s for s in signals if s not in self.benign]
+        if self.consistency == "raise" and harmful:
             raise ListingChanged(
-                f"the collection changed during the listing: {SIGNALS[signals[0]]} "
+                f"the collection changed during the listing: {SIGNALS[harmful[0]]} "
                 f"(page {index}, pass {self.watch.number})",
-                signal=signals[0],
+                signal=harmful[0],
                 passes=self.watch.number,
             )
 

@@ -67,7 +67,8 @@ class ResourceBase:
         **args: Any,
     ) -> Paginator[T]:
         """A guarded paginator over a paged operation (see `Paginator` for `consistency`)."""
-        request = self._build(op, stable_order(op, args))
+        ordered = stable_order(op, args)
+        request = self._build(op, ordered)
 
         def decode(response: Response) -> list[T]:
             return self._bound(decode_many(response, cls, self._on_invalid), response)
@@ -83,6 +84,7 @@ class ResourceBase:
             cursor=cursor,
             identify=_item_id,
             consistency=consistency if guarded else "off",
+            stable_order=ordered is not args,
         )
 
     async def _bytes(self, op: Op, /, **args: Any) -> bytes:

@@ -149,6 +149,8 @@ def make(
     monitor: ListingMonitor | None = None,
     **options: Any,
 ) -> Paginator[dict[str, int]]:
+    # The fake server creates items at the end: a stable order, as the adapters ask for.
+    options.setdefault("stable_order", server.style == "pagination")
     return Paginator(
         server.fetch,
         _base(server.style),
@@ -328,3 +330,19 @@ async def test_off_is_the_plain_listing() -> None:
     )
     got = [i["id"] async for i in make(server, 10, consistency="off")]
     assert got == list(range(1, 31)) and server.requests == 3
+
+
+async def test_a_creation_at_the_end_needs_no_repair_in_a_stable_order() -> None:
+    stats, events = EngineStats(), []
+    server = ChurnServer(50, "pagination", seed=3)
+    monitor = ListingMonitor(stats=stats, hooks=Hooks(drift=[events.append]))
+    got: list[int] = []
+    async for item in make(server, 10, monitor=monitor):
+        got.append(item["id"])
+        if len(got) == 25:
+            server.items.append(server.next_id)
+            server.created.add(server.next_id)
+            server.next_id += 1
+    _check(server, got)
+    assert stats.listing_drift == 1 and stats.reconciliation_passes == 0
+    assert [(e.detail["signal"], e.detail["harmless"]) for e in events] == [("total_changed", True)]
