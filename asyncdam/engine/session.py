@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+import attrs
 import httpx
 
 from asyncdam.engine.body import read_limited
@@ -27,7 +28,6 @@ from asyncdam.engine.errors import (
     AsyncDamError,
     ConfigurationError,
     DecodeError,
-    QuotaWaitTooLong,
     RateLimited,
     TransportError,
 )
@@ -37,19 +37,19 @@ from asyncdam.engine.limits import DEFAULT_LIMITS, Limits
 from asyncdam.engine.outcomes import (
     Held,
     Retryable,
+    acquire_permit,
     deadline_error,
     redirect_error,
     shown_proxy,
     step_timeout,
 )
 from asyncdam.engine.pagination import ListingMonitor, Paginator
-from asyncdam.engine.protocols import CacheStorage, LimiterBackend, Permit
+from asyncdam.engine.protocols import CacheStorage, LimiterBackend
 from asyncdam.engine.redact import redact_url
 from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
 from asyncdam.engine.streaming import StreamedResponse, open_external
-from asyncdam.engine.types import WaitRefused
 from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
@@ -104,15 +104,7 @@ class Engine:
         args = dict(locals())
         reject_unknown(unknown, [n for n in args if n not in {"self", "unknown", "args"}])
         check_engine_args(args)
-        self.limits = Limits(
-            max_response_bytes=max_response_bytes,
-            max_download_bytes=max_download_bytes,
-            max_redirects=max_redirects,
-            deadline=deadline,
-            attempt_timeout=attempt_timeout,
-            max_throttle_wait=max_throttle_wait,
-            deadline_covers_throttle=deadline_covers_throttle,
-        )
+        self.limits = Limits(**{name: args[name] for name in attrs.fields_dict(Limits)})
         self.clock: Clock = clock or SystemClock()
         if backend is not None:
             # A shared backend (e.g. RedisBackend) supplies both parts unless one is given.
@@ -363,7 +355,9 @@ class Engine:
         The wait is refused up front when the quota would keep it past `max_throttle_wait`
         (`QuotaWaitTooLong`) or past the call's deadline (`TimeoutError`).
         """
-        permit = await self._acquire(dialect, request, url, attempt, budget)
+        permit = await acquire_permit(
+            self.limiter, self.limits, self.clock, dialect, request, url, attempt, budget
+        )
         held = Held(permit)
         try:
             # Hooks may await: they run inside the try so a cancellation there leaks no slot.
@@ -379,43 +373,6 @@ class Engine:
         finally:
             with anyio.CancelScope(shield=True):
                 await permit.release(refund=held.refund)
-
-    async def _acquire(
-        self, dialect: BaseDialect, request: Request, url: str, attempt: int, budget: CallBudget
-    ) -> Permit:
-        limits = self.limits
-        step = budget.for_permit(
-            self.clock.monotonic(), covers_throttle=limits.deadline_covers_throttle
-        )
-        ceiling = limits.max_throttle_wait
-        max_wait = ceiling if not step.bounded else min(step.seconds, ceiling or step.seconds)
-        acquire = self.limiter.acquire(
-            dialect.scope_for(request),
-            concurrency=dialect.concurrency,
-            initial_rate=dialect.initial_rate,
-            max_wait=max_wait,
-        )
-        try:
-            if not step.bounded:  # the common case: no cancel scope on the hot path
-                return await acquire
-            with anyio.move_on_after(step.seconds) as scope:
-                return await acquire
-        except WaitRefused as refused:
-            if ceiling is not None and refused.wait > ceiling:
-                raise QuotaWaitTooLong(
-                    f"the quota would make this request wait {refused.wait:.0f}s, over "
-                    f"max_throttle_wait={ceiling:g}s",
-                    wait=refused.wait,
-                    reset_at=refused.reset_at,
-                    retry_after=refused.wait,
-                    status=429,
-                    method=request.method,
-                    url=url,
-                    attempts=attempt,
-                ) from None
-            raise deadline_error(budget, "waiting for the quota", request, url, attempt) from None
-        assert scope.cancelled_caught
-        raise deadline_error(budget, "waiting for a permit", request, url, attempt)
 
     async def _exchange(
         self,

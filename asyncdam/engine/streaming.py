@@ -138,6 +138,7 @@ async def open_external(
             ) from None
         except RECEIVE_ERRORS as exc:
             raise transport_error(exc, method="GET", url=shown, attempts=1) from None
+        stats.requests += 1
         stats.count_status(raw.status_code)
         try:
             if raw.status_code not in REDIRECT_STATUSES:
