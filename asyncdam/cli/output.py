@@ -38,6 +38,7 @@ __all__ = [
     "describe_error",
     "fail",
     "guarded",
+    "refuse_foreign_dir",
     "refuse_overwrite",
     "stderr_console",
     "stdout_console",
@@ -100,6 +101,22 @@ def refuse_overwrite(path: Path, *, force: bool, resuming: bool, what: str) -> N
         fail(
             f"{what}: {path} already exists and no resume state says it belongs to this job; "
             "pass --force to overwrite it, or choose another file"
+        )
+
+
+def refuse_foreign_dir(directory: Path, *, force: bool, state: Path, what: str) -> None:
+    """Stop before a command writes into a directory holding files it did not write.
+
+    `state` is the file the command keeps there (e.g. a pull's cache): with it, the directory is
+    the command's own and its files may be replaced; without it, any visible file makes this
+    refuse unless the user passed `--force`.
+    """
+    if force or state.exists() or not directory.is_dir():
+        return
+    if any(not entry.name.startswith(".") for entry in directory.iterdir()):
+        fail(
+            f"{what}: {directory} already holds files this command did not write; "
+            "pass --force to let it replace them, or choose an empty directory"
         )
 
 

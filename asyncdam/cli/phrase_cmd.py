@@ -11,7 +11,7 @@ import click
 from asyncdam.cli.credentials import Credentials, resolve, service_options
 from asyncdam.cli.export import ExportArgs, ExportJob, export_options, run_export_command
 from asyncdam.cli.jobs import resume_paginator
-from asyncdam.cli.output import Reporter, guarded, show_plan
+from asyncdam.cli.output import Reporter, guarded, refuse_foreign_dir, show_plan
 from asyncdam.engine.cache_storage import SQLiteCache
 from asyncdam.engine.keys import key_secret_is_shared, using_key_secret
 from asyncdam.engine.session import Engine
@@ -19,6 +19,7 @@ from asyncdam.engine.session import Engine
 __all__ = ["phrase"]
 
 DEFAULT_SERVER = "https://api.phrase.com/v2 (default)"
+PULL_CACHE = ".asyncdam-cache.sqlite"  # in DEST: the ETags of the last pull, and its key secret
 
 
 def _credentials(profile: str | None, base_url: str | None, token: str | None) -> Credentials:
@@ -107,6 +108,7 @@ def export(args: ExportArgs, project_id: str, branch: str | None, q: str | None)
 @click.option("--locale", "locales", multiple=True, help="Locale id or name (repeat; default all).")
 @click.option("--branch", default=None, help="Branch name.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; send nothing.")
+@click.option("--force", is_flag=True, help="Write into a DEST that holds files from elsewhere.")
 @service_options
 def pull(
     project_id: str,
@@ -115,6 +117,7 @@ def pull(
     locales: tuple[str, ...],
     branch: str | None,
     dry_run: bool,
+    force: bool,
     profile: str | None,
     base_url: str | None,
     token_insecure: str | None,
@@ -124,6 +127,8 @@ def pull(
     reporter = Reporter()
     with guarded(debug, what="phrase pull", not_found=f"unknown project {project_id!r}"):
         creds = _credentials(profile, base_url, token_insecure)
+        state = dest / PULL_CACHE
+        refuse_foreign_dir(dest, force=force, state=state, what="phrase pull")
         if dry_run:
             which = ", ".join(locales) if locales else "every locale"
             _plan(reporter, creds, [f"pull {which} of {project_id} as {file_format} -> {dest}"])
@@ -132,7 +137,7 @@ def pull(
         dest.mkdir(parents=True, exist_ok=True)
 
         async def main() -> None:
-            cache = SQLiteCache(dest / ".asyncdam-cache.sqlite")
+            cache = SQLiteCache(state)
             # Stored ETags match again only under the same key secret: the file keeps one.
             secret = None
             if not key_secret_is_shared():

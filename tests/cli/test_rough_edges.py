@@ -184,3 +184,20 @@ def test_openasset_size_id_must_be_positive(env: dict[str, str], tmp_path: Path)
     result = run([*args, "--base-url", "https://oa.example.com", "--dry-run"], env)
     assert result.exit_code == 2
     assert "--size" in result.output
+
+
+def test_pull_into_a_directory_it_did_not_write_needs_force(
+    server: tuple[str, str], env: dict[str, str], tmp_path: Path
+) -> None:
+    base, project = server
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    (dest / "en.yml").write_text("my own work\n")
+    args = ["phrase", "pull", "--project", project, "-d", str(dest), "--base-url", base]
+    line = one_error_line(run([*args, "--locale", "en"], env))
+    assert "did not write" in line and "--force" in line
+    assert (dest / "en.yml").read_text() == "my own work\n"
+    forced = run([*args, "--locale", "en", "--force"], env)
+    assert forced.exit_code == 0, forced.output
+    # From now on the directory is the pull's own: a second pull needs no --force.
+    assert run([*args, "--locale", "en"], env).exit_code == 0
