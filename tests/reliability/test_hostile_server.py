@@ -13,7 +13,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import pytest
@@ -201,6 +201,25 @@ async def peak_of(call: Callable[[], Awaitable[Any]]) -> tuple[int, BaseExceptio
     return peak, error
 
 
+E = TypeVar("E", bound=BaseException)
+
+
+async def expect(
+    kind: type[E],
+    call: Callable[[], Awaitable[Any]],
+    *,
+    match: str = "",
+    memory: int = SLACK,
+) -> E:
+    """Run `call` under the hang guard; it must raise `kind` (message containing `match`) with
+    a traced memory peak under `memory` bytes."""
+    peak, error = await peak_of(call)
+    assert isinstance(error, kind), error
+    assert match in str(error), str(error)
+    assert peak < memory, peak
+    return error
+
+
 def get(path: str, **options: Any) -> Request:
     return Request(method="GET", path=path, **options)
 
@@ -228,11 +247,10 @@ async def test_redirect_to_another_origin_is_refused_with_a_redacted_location(
     engine, client = client_for(server.origin)
     before = len(server.seen)
     async with engine:
-        with pytest.raises(UnexpectedRedirect) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/cross"))
-    assert "another origin" in str(caught.value)
-    assert caught.value.location is not None and "s3cret" not in caught.value.location
-    assert "s3cret" not in str(caught.value)
+        error = await expect(UnexpectedRedirect, lambda: client.send(get("/cross")))
+    assert "another origin" in str(error)
+    assert error.location is not None and "s3cret" not in error.location
+    assert "s3cret" not in str(error)
     assert len(server.seen) == before + 1  # the credential never went to the other origin
     assert engine.stats.redirects_followed == 0
 
@@ -241,8 +259,7 @@ async def test_a_redirect_loop_ends_after_max_redirects(server: HostileServer) -
     engine, client = client_for(server.origin, max_redirects=3)
     before = len(server.seen)
     async with engine:
-        with pytest.raises(UnexpectedRedirect, match="max_redirects"), anyio.fail_after(HANG_GUARD):
-            await client.send(get("/loop"))
+        await expect(UnexpectedRedirect, lambda: client.send(get("/loop")), match="max_redirects")
     assert len(server.seen) == before + 4  # the first request and three hops
     assert engine.stats.redirects_followed == 3
 
@@ -251,9 +268,12 @@ async def test_a_redirected_post_is_never_repeated(server: HostileServer) -> Non
     engine, client = client_for(server.origin)
     before = len(server.seen)
     async with engine:
-        with pytest.raises(UnexpectedRedirect, match="POST") as caught:
-            await client.send(Request(method="POST", path="/post-302", json={"a": 1}))
-    assert caught.value.status == 302
+        error = await expect(
+            UnexpectedRedirect,
+            lambda: client.send(Request(method="POST", path="/post-302", json={"a": 1})),
+            match="POST",
+        )
+    assert error.status == 302
     assert len(server.seen) == before + 1
 
 
@@ -270,8 +290,7 @@ async def test_other_3xx_answers_are_errors_never_successes(
 ) -> None:
     engine, client = client_for(server.origin)
     async with engine:
-        with pytest.raises(UnexpectedRedirect, match=reason), anyio.fail_after(HANG_GUARD):
-            await client.send(get(path))
+        await expect(UnexpectedRedirect, lambda: client.send(get(path)), match=reason)
 
 
 async def test_a_stream_follows_same_origin_redirects_and_refuses_others(
@@ -307,8 +326,7 @@ async def test_https_is_never_downgraded_to_http(
         engine, client = client_for(secure.origin, verify=client_context)
         before = len(server.seen)
         async with engine:
-            with pytest.raises(UnexpectedRedirect, match="downgrade"), anyio.fail_after(HANG_GUARD):
-                await client.send(get("/down"))
+            await expect(UnexpectedRedirect, lambda: client.send(get("/down")), match="downgrade")
         assert len(server.seen) == before
 
 
@@ -397,10 +415,9 @@ async def test_a_streamed_download_writes_to_a_file_within_its_own_limit(
 async def test_a_dripping_body_ends_at_the_deadline(server: HostileServer) -> None:
     engine, client = client_for(server.origin, deadline=0.5)
     async with engine:
-        with pytest.raises(TimeoutError) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/drip"))
-    assert caught.value.limit == "deadline"
-    assert "deadline of 0.5s" in str(caught.value)
+        error = await expect(TimeoutError, lambda: client.send(get("/drip")))
+    assert error.limit == "deadline"
+    assert "deadline of 0.5s" in str(error)
 
 
 async def test_a_dripping_body_ends_at_the_attempt_timeout_and_is_retried(
@@ -410,18 +427,16 @@ async def test_a_dripping_body_ends_at_the_attempt_timeout_and_is_retried(
         server.origin, attempt_timeout=0.3, retry=RetryPolicy(max_attempts=2, backoff_cap=0.01)
     )
     async with engine:
-        with pytest.raises(TimeoutError) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/drip"))
-    assert caught.value.limit == "attempt_timeout" and caught.value.attempts == 2
+        error = await expect(TimeoutError, lambda: client.send(get("/drip")))
+    assert error.limit == "attempt_timeout" and error.attempts == 2
     assert engine.stats.retries == 1
 
 
 async def test_request_timeout_bounds_each_read(server: HostileServer) -> None:
     engine, client = client_for(server.origin)
     async with engine:
-        with pytest.raises(TimeoutError) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/slow-drip", timeout=0.1))
-    assert caught.value.limit == "timeout"
+        error = await expect(TimeoutError, lambda: client.send(get("/slow-drip", timeout=0.1)))
+    assert error.limit == "timeout"
 
 
 async def test_a_deadline_spans_retries_and_is_never_slept_past(server: HostileServer) -> None:
@@ -432,10 +447,9 @@ async def test_a_deadline_spans_retries_and_is_never_slept_past(server: HostileS
         server.origin, retry=RetryPolicy(max_attempts=50), deadline=1.0, clock=clock
     )
     async with engine:
-        with pytest.raises(ServerError) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/busy"))
-    assert 2 <= caught.value.attempts <= 4
-    assert clock.sleeps == [0.3] * (caught.value.attempts - 1)
+        error = await expect(ServerError, lambda: client.send(get("/busy")))
+    assert 2 <= error.attempts <= 4
+    assert clock.sleeps == [0.3] * (error.attempts - 1)
     assert sum(clock.sleeps) < 1.0
 
 
@@ -453,20 +467,23 @@ class RecordingClock(SystemClock):
 # -- malformed bodies ---------------------------------------------------------------------------
 
 
+async def send_and_parse(client: ServiceClient, path: str) -> Any:
+    """What an adapter does: send, then parse the JSON body."""
+    return (await client.send(get(path))).json()
+
+
 async def test_deep_json_is_a_decode_error_not_a_recursion_error(server: HostileServer) -> None:
+    """100,000 levels of nesting in 200 KB: the parser's guard, then a DecodeError."""
     engine, client = client_for(server.origin)
     async with engine:
-        response = await client.send(get("/deep"))
-    with pytest.raises(DecodeError, match="nested deeper"):
-        response.json()
+        await expect(DecodeError, lambda: send_and_parse(client, "/deep"), match="nested deeper")
 
 
 async def test_invalid_utf8_is_a_decode_error_not_mojibake(server: HostileServer) -> None:
     engine, client = client_for(server.origin)
     async with engine:
+        await expect(DecodeError, lambda: send_and_parse(client, "/bad-utf8"), match="UTF-8")
         response = await client.send(get("/bad-utf8"))
-    with pytest.raises(DecodeError, match="not valid UTF-8"):
-        response.json()
     assert "\ufffd" in response.text  # shown as replacement characters, never as other letters
 
 
@@ -496,9 +513,8 @@ async def test_a_far_rate_limit_reset_fails_fast(server: HostileServer) -> None:
     engine, client = client_for(server.origin, max_throttle_wait=60.0)
     async with engine:
         await client.send(get("/far-reset"))  # the server says: 0 left until in 3000 s
-        with pytest.raises(QuotaWaitTooLong) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/far-reset"))
-    error = caught.value
+        error = await expect(QuotaWaitTooLong, lambda: client.send(get("/far-reset")))
+    error = error
     assert isinstance(error, RateLimited) and error.status == 429
     assert error.reset_at is not None and error.reset_at > time.time() + 2900
     assert error.wait > 60
@@ -509,6 +525,5 @@ async def test_a_deadline_shorter_than_the_quota_wait_fails_at_once(server: Host
     engine, client = client_for(server.origin, max_throttle_wait=None, deadline=5.0)
     async with engine:
         await client.send(get("/far-reset"))
-        with pytest.raises(TimeoutError) as caught, anyio.fail_after(HANG_GUARD):
-            await client.send(get("/far-reset"))
-    assert caught.value.limit == "deadline"
+        error = await expect(TimeoutError, lambda: client.send(get("/far-reset")))
+    assert error.limit == "deadline"
