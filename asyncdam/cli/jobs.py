@@ -14,15 +14,19 @@ import enum
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import attrs
 
+from asyncdam.engine.consistency import InvalidCursorError
+from asyncdam.engine.errors import ConfigurationError
+
 __all__ = [
     "ExportResult",
     "JsonLinesWriter",
+    "ResumeFileError",
     "ResumeState",
     "load_resume",
     "resume_paginator",
@@ -32,6 +36,16 @@ __all__ = [
 ]
 
 RESUME_VERSION = 1
+_RESUME_FIELDS = frozenset({"v", "job", "cursor", "offset", "count"})
+_MAX_OFFSET = 1 << 53
+
+
+class ResumeFileError(ConfigurationError):
+    """A resume file is unreadable, malformed, impossible, or disagrees with the output file.
+
+    Raised before the output file is opened for writing: a bad resume file never costs a line
+    already written.
+    """
 
 
 class CursorSource(Protocol):
@@ -95,20 +109,102 @@ class ResumeState:
     job: str = ""
 
 
+def _natural(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_OFFSET
+
+
 def load_resume(path: Path) -> ResumeState | None:
-    """The recorded state, or None when there is no resume file (a fresh start)."""
+    """The recorded state, or None when there is no resume file (a fresh start).
+
+    Every field is checked here (`ResumeFileError` names the bad one); the cursor itself is
+    checked by the listing it belongs to, still before anything is written.
+    """
     try:
         raw = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise ValueError(f"unreadable resume file {path}: {exc}") from None
+        raise ResumeFileError(f"unreadable resume file {path}: {exc}") from None
     if not isinstance(raw, dict) or raw.get("v") != RESUME_VERSION:
-        raise ValueError(f"resume file {path} is not in a format this version understands")
-    cursor, offset, count = raw.get("cursor"), raw.get("offset"), raw.get("count")
-    if not isinstance(cursor, dict) or not isinstance(offset, int) or not isinstance(count, int):
-        raise ValueError(f"resume file {path} is incomplete")
-    return ResumeState(cursor=cursor, offset=offset, count=count, job=str(raw.get("job", "")))
+        raise ResumeFileError(f"resume file {path} is not in a format this version understands")
+    extra = set(raw) - _RESUME_FIELDS
+    if extra:
+        raise ResumeFileError(f"resume file {path} has unknown field(s) {sorted(extra)}")
+    cursor, offset, count, job = (
+        raw.get("cursor"),
+        raw.get("offset"),
+        raw.get("count"),
+        raw.get("job", ""),
+    )
+    if not isinstance(cursor, dict):
+        raise ResumeFileError(f"resume file {path}: 'cursor' must be an object")
+    if not _natural(offset):
+        raise ResumeFileError(
+            f"resume file {path}: 'offset' must be a byte offset >= 0, got {offset!r}"
+        )
+    if not _natural(count):
+        raise ResumeFileError(
+            f"resume file {path}: 'count' must be an item count >= 0, got {count!r}"
+        )
+    if not isinstance(job, str):
+        raise ResumeFileError(f"resume file {path}: 'job' must be a string")
+    assert isinstance(offset, int) and isinstance(count, int)
+    if (offset == 0) != (count == 0) or 2 * count > offset:
+        raise ResumeFileError(
+            f"resume file {path}: {count} item(s) cannot take {offset} byte(s) of output"
+        )
+    if cursor.get("done"):
+        # A finished export removes its resume file: a "done" cursor here would end the job
+        # "successfully" without the items after the recorded offset.
+        raise ResumeFileError(
+            f"resume file {path} claims a finished listing, which leaves no resume file; "
+            "remove it (and the output) to export again"
+        )
+    return ResumeState(cursor=cursor, offset=offset, count=count, job=job)
+
+
+def _committed_ids(
+    output: Path, state: ResumeState, record_id: Callable[[Any], object]
+) -> Iterator[object]:
+    """The ids of the records up to the recorded offset, checking the lines are intact."""
+    try:
+        handle = output.open("rb")
+    except FileNotFoundError:
+        raise ResumeFileError(
+            f"{output} is missing but the resume file records {state.count} item(s) in it"
+        ) from None
+    with handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size < state.offset:
+            raise ResumeFileError(
+                f"{output} is shorter ({size} bytes) than the resume file records "
+                f"({state.offset}); it was changed since, so the job cannot resume safely"
+            )
+        handle.seek(0)
+        remaining, lines = state.offset, 0
+        for line in handle:
+            if remaining <= 0:
+                break
+            remaining -= len(line)
+            if remaining < 0 or not line.endswith(b"\n"):
+                raise ResumeFileError(
+                    f"{output}: the recorded offset {state.offset} is not at a line end"
+                )
+            lines += 1
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise ResumeFileError(f"{output}: line {lines} is not JSON") from None
+            yield record_id(record)
+        if lines != state.count:
+            raise ResumeFileError(
+                f"{output} holds {lines} line(s) up to the recorded offset, the resume file "
+                f"says {state.count}"
+            )
+
+
+def _record_id(record: Any) -> object:
+    return record.get("id") if isinstance(record, dict) else None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -221,31 +317,58 @@ async def run_export(
     batch: int = 100,
     on_item: Callable[[Any], Any] | None = None,
     progress: ProgressCallback | None = None,
+    record_id: Callable[[Any], object] = _record_id,
 ) -> ExportResult:
     """Stream every item of `open_source(cursor)` into `output` as JSON Lines, resumably.
 
     `open_source` gets the cursor of an earlier run (or None) and returns a paginator. Every
     `batch` items the output is committed and then the resume file replaced. On completion the
     resume file is removed. `on_item` (awaitable or not) runs per item before it is written,
-    e.g. to download its file.
+    e.g. to download its file. `record_id` reads the id back from a written record (a JSON
+    object): on resume, the ids already written are handed to the listing (`mark_seen`) so
+    that no item is written twice even when the collection changed in between.
+
+    The resume file, the cursor and the output's committed lines are all checked before the
+    output is opened for writing: a bad resume state raises and leaves the output untouched.
     """
     state = load_resume(resume_file) if resume_file is not None else None
     if state is not None and state.job and state.job != job:
-        raise ValueError(
+        raise ResumeFileError(
             f"resume file {resume_file} belongs to another job ({state.job!r}); "
             "remove it or pick another --resume-file"
         )
+    try:
+        source = open_source(state.cursor if state is not None else None)
+    except InvalidCursorError as exc:
+        raise ResumeFileError(f"resume file {resume_file}: bad cursor: {exc}") from None
+    if state is not None:
+        ids = _committed_ids(output, state, record_id)
+        mark_seen = getattr(source, "mark_seen", None)
+        guard = state.cursor.get("guard")
+        wants_ids = isinstance(guard, dict) and "seen" in guard and guard["seen"] is None
+        try:
+            if mark_seen is not None and wants_ids:
+                mark_seen(ids)
+            else:
+                for _ in ids:  # still check every committed line
+                    pass
+        except InvalidCursorError as exc:
+            raise ResumeFileError(
+                f"resume file {resume_file} and {output} disagree: {exc}"
+            ) from None
     writer = JsonLinesWriter(output, truncate_to=state.offset if state is not None else None)
     count = state.count if state is not None else 0
     written = 0
-    source = open_source(state.cursor if state is not None else None)
+    checkpoint_of = getattr(source, "checkpoint", None)
 
     def checkpoint() -> None:
         offset = writer.commit()
         if resume_file is not None:
+            # The ids handed out are not stored: a resumed run reads them back from the output.
+            cursor = checkpoint_of(include_seen=False) if checkpoint_of else source.cursor
             save_resume(
                 resume_file,
-                ResumeState(cursor=source.cursor, offset=offset, count=count, job=job),
+                ResumeState(cursor=cursor, offset=offset, count=count, job=job),
             )
 
     try:

@@ -321,6 +321,13 @@ class ListingGuard:
             self.seen = SeenIds.restore(seen)
             if len(self.seen) != handed:
                 raise InvalidCursorError("cursor 'seen' does not hold 'handed' ids")
+        watch = self.watch
+        if watch.total is not None and watch.size and index > watch.total // watch.size + 1:
+            raise InvalidCursorError(
+                f"cursor page {index} lies past the listing ({watch.total} items)"
+            )
+        if watch.last_index is not None and not 0 <= index - watch.last_index <= 1:
+            raise InvalidCursorError("cursor position and the pages its state has seen disagree")
         if skip > 0 or index > 0:
             self.resume_point = (index, skip, last)
 

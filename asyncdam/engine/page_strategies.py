@@ -261,6 +261,10 @@ class PageNumberStrategy:
         values = {self.page_param: page}
         size = _position_int(position, "per_page")
         if size is not None:
+            if size == 0 or (self.max_per_page is not None and size > self.max_per_page):
+                raise ValueError(
+                    f"cursor page size {size} is outside 1..{self.max_per_page or 'any'}"
+                )
             values[self.per_page_param] = size
         return _set_params(self.first_request(base), values, self.location)
 

@@ -333,6 +333,9 @@ class Paginator(Generic[T]):
             raise
         except ValueError as exc:
             raise InvalidCursorError(str(exc)) from None
+        size = next((position[k] for k in ("per_page", "limit", "size") if k in position), None)
+        if _count(size) and size and skip > size:
+            raise InvalidCursorError(f"cursor skips {skip} items of a page of {size}")
         self._next_index = index
         self._skip = skip
         if self._guard is not None:
