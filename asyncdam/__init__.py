@@ -9,6 +9,7 @@ from asyncdam._version import __version__
 from asyncdam.engine.cache import ConditionalCache
 from asyncdam.engine.cache_storage import MemoryCache, SQLiteCache
 from asyncdam.engine.clock import Clock, SystemClock
+from asyncdam.engine.consistency import InvalidCursorError, ListingChanged
 from asyncdam.engine.dialect import BaseDialect
 from asyncdam.engine.errors import (
     APIStatusError,
@@ -113,10 +114,12 @@ __all__ = [
     "Hooks",
     "InsecureTransportError",
     "InvalidArgumentError",
+    "InvalidCursorError",
     "InvalidRequestError",
     "InvalidToken",
     "Limits",
     "LinkHeaderStrategy",
+    "ListingChanged",
     "LocalLimiter",
     "MemoryCache",
     "MethodNotAllowed",
