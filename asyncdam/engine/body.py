@@ -172,6 +172,14 @@ async def iter_limited(
     declared = declared_length(raw.headers)
     if limit is not None and declared is not None and declared > limit:
         raise _too_large(limit, setting, raw, url, declared)
+    if raw.is_stream_consumed:
+        # Read already (an auth flow, an in-memory transport): decoded by httpx, only counted.
+        content = raw.content
+        if limit is not None and len(content) > limit:
+            raise _too_large(limit, setting, raw, url)
+        if content:
+            yield content
+        return
     decoder = _decoder(raw, url)
     total = 0
     try:

@@ -20,7 +20,14 @@ import anyio
 import attrs
 import httpx
 
-from asyncdam.engine.errors import DecodeError, InvalidRequestError, TransportError
+from asyncdam.engine.body import iter_limited, read_limited
+from asyncdam.engine.errors import (
+    DecodeError,
+    InvalidRequestError,
+    ResponseTooLarge,
+    TransportError,
+)
+from asyncdam.engine.redact import redact_url
 from asyncdam.engine.request import Request, Response
 from asyncdam.openasset.bulk import BulkItem, BulkResult, ItemError, check_batch_size, run_groups
 from asyncdam.openasset.context import Context
@@ -277,10 +284,15 @@ class Files(Resource[File]):
                 trust_env=False,
                 timeout=httpx.Timeout(60.0),
             )
+        limits = self._ctx.client.engine.limits
+        shown = redact_url(str(url))
         try:
             async with self._storage.stream("GET", url) as raw:
                 if raw.status_code >= 400:
-                    body = await raw.aread()
+                    limit = limits.max_response_bytes
+                    body = await read_limited(
+                        raw, limit=limit, setting="max_response_bytes", url=shown
+                    )
                     failed = Response(
                         status=raw.status_code,
                         headers=raw.headers,
@@ -289,7 +301,10 @@ class Files(Resource[File]):
                         url=str(url),
                     )
                     raise self._ctx.dialect.error_for(failed, 0.0)
-                async for chunk in raw.aiter_bytes(chunk_size):
+                # Decoded and counted by the engine's bounded reader (no inflation bomb).
+                async for chunk in iter_limited(
+                    raw, limit=limits.max_download_bytes, setting="max_download_bytes", url=shown
+                ):
                     yield chunk
         except httpx.TransportError as exc:
             raise TransportError(
@@ -297,8 +312,22 @@ class Files(Resource[File]):
             ) from None
 
     async def download(self, file_id: int, size: int | FileSize = ORIGINAL_SIZE) -> bytes:
-        """The bytes of one size of a file (held in memory; see `download_to` for big files)."""
-        return b"".join([c async for c in self.iter_download(file_id, size)])
+        """The bytes of one size of a file (held in memory, so bounded by the engine's
+        `max_response_bytes`; see `download_to` for big files)."""
+        limit = self._ctx.client.engine.limits.max_response_bytes
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in self.iter_download(file_id, size):
+            total += len(chunk)
+            if total > limit:
+                raise ResponseTooLarge(
+                    f"file {file_id} is over the max_response_bytes limit of {limit} bytes; "
+                    "use download_to",
+                    limit=limit,
+                    setting="max_response_bytes",
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def download_to(
         self,
