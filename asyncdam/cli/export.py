@@ -18,7 +18,7 @@ import attrs
 import click
 
 from asyncdam.cli.credentials import Credentials, resolve, service_options
-from asyncdam.cli.jobs import CursorSource, run_export
+from asyncdam.cli.jobs import CursorSource, record_field_id, run_export
 from asyncdam.cli.output import Reporter, fail, guarded, refuse_overwrite, show_plan
 
 __all__ = ["ExportArgs", "ExportJob", "export_options", "run_export_command", "safe_name"]
@@ -51,6 +51,8 @@ class ExportJob:
 
     `connect(creds, concurrency)` opens the service client; `source(client, cursor)` returns the
     resumable listing; `save(client, item)`, when given, runs per item while `--download` is set.
+    `record_id(record)` reads an item's id back from its written JSON line (default: `"id"`),
+    the id the listing deduplicates on: a resumed run writes no item twice.
     """
 
     service: str
@@ -64,6 +66,7 @@ class ExportJob:
     default_server: str | None = None
     not_found: str = ""
     check: Callable[[Credentials], object] | None = None
+    record_id: Callable[[Any], object] | None = None
 
 
 _SHARED = (
@@ -188,6 +191,7 @@ def run_export_command(args: ExportArgs, job: ExportJob) -> None:
                         job=job.job,
                         on_item=on_item if download_dir is not None else None,
                         progress=reporter.task(f"{job.service} {job.noun}s"),
+                        record_id=job.record_id or record_field_id,
                     )
             verb = "resumed, " if result.resumed else ""
             reporter.line(

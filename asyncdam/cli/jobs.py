@@ -29,6 +29,7 @@ __all__ = [
     "ResumeFileError",
     "ResumeState",
     "load_resume",
+    "record_field_id",
     "resume_paginator",
     "run_export",
     "save_resume",
@@ -203,7 +204,8 @@ def _committed_ids(
             )
 
 
-def _record_id(record: Any) -> object:
+def record_field_id(record: Any) -> object:
+    """A written record's `"id"` (None when it has none): what most listings dedupe on."""
     return record.get("id") if isinstance(record, dict) else None
 
 
@@ -317,7 +319,7 @@ async def run_export(
     batch: int = 100,
     on_item: Callable[[Any], Any] | None = None,
     progress: ProgressCallback | None = None,
-    record_id: Callable[[Any], object] = _record_id,
+    record_id: Callable[[Any], object] = record_field_id,
 ) -> ExportResult:
     """Stream every item of `open_source(cursor)` into `output` as JSON Lines, resumably.
 

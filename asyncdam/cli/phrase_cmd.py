@@ -10,7 +10,6 @@ import click
 
 from asyncdam.cli.credentials import Credentials, resolve, service_options
 from asyncdam.cli.export import ExportArgs, ExportJob, export_options, run_export_command
-from asyncdam.cli.jobs import resume_paginator
 from asyncdam.cli.output import Reporter, guarded, refuse_foreign_dir, show_plan
 from asyncdam.engine.cache_storage import SQLiteCache
 from asyncdam.engine.keys import key_secret_is_shared, using_key_secret
@@ -84,7 +83,7 @@ def export(args: ExportArgs, project_id: str, branch: str | None, q: str | None)
     """Export every key of a project to JSON Lines; rerun after an interruption to resume."""
 
     def source(client: Any, cursor: dict[str, Any] | None) -> Any:
-        return resume_paginator(client.keys.list(project_id, branch=branch, q=q), cursor)
+        return client.keys.list(project_id, branch=branch, q=q, cursor=cursor)
 
     run_export_command(
         args,

@@ -26,6 +26,13 @@ def _file_name(record: Any, subdef: Any) -> str:
     return f"{int(record.databox_id)}_{int(record.record_id)}_{safe_name(subdef.name)}{suffix}"
 
 
+def _record_key(record: Any) -> object:
+    """The id a written record was deduplicated on (`databox_id:record_id`)."""
+    from asyncdam.phraseanet.search import item_key
+
+    return item_key(record)
+
+
 def _connect(creds: Credentials, concurrency: int) -> AbstractAsyncContextManager[Any]:
     from asyncdam.phraseanet import Phraseanet
 
@@ -63,5 +70,6 @@ def export(args: ExportArgs, query: str, bases: tuple[int, ...], subdef: str) ->
             source=source,
             save=save,
             download_plan=f"save subdef {subdef!r} of each record",
+            record_id=_record_key,
         ),
     )

@@ -142,8 +142,12 @@ def v3_paging(
 
 
 def item_key(item: Any) -> str | None:
-    """`databox_id:record_id` (or story id) of a hit: the id a guarded listing dedupes on."""
-    key = getattr(item, "key", None)
+    """`databox_id:record_id` (or story id) of a hit, or of its JSON form: the id a guarded
+    listing dedupes on."""
+    if isinstance(item, Mapping):
+        key: Any = (item.get("databox_id"), item.get("record_id") or item.get("story_id"))
+    else:
+        key = getattr(item, "key", None)
     if not isinstance(key, tuple):
         key = (getattr(item, "databox_id", None), getattr(item, "record_id", None))
     if not all(isinstance(part, int) and part > 0 for part in key):
