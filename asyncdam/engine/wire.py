@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -43,16 +44,24 @@ def build_request(
     dialect: BaseDialect, request: Request, extra_headers: Mapping[str, str]
 ) -> httpx.Request:
     """The httpx request for one attempt: URL on the dialect's origin, merged headers, body."""
-    url = dialect.url_for(request)
+    pairs = query_pairs(request.query)
+    params: list[tuple[str, str | int | float | bool | None]] | None = None
+    if request.url is None:
+        # One URL parse per request: the query is encoded here exactly as httpx would encode it
+        # (urlencode), keeping the caller's order of repeated keys, and joined by concatenation
+        # (the base ends with "/", path values are percent-encoded, dot segments refused).
+        text = str(dialect.base_url) + request.rendered_path().lstrip("/")
+        url = httpx.URL(f"{text}?{urlencode(pairs)}" if pairs else text)
+    else:
+        url = dialect.url_for(request)
+        if pairs:
+            params = [*httpx.URL(request.url).params.multi_items(), *pairs]
+            url = url.copy_with(query=None)
     headers = httpx.Headers(dict(dialect.default_headers))
     for k, v in request.headers.items():
         headers[k] = v
     for k, v in extra_headers.items():
         headers[k] = check_header_value(k, v)
-    params: list[tuple[str, str | int | float | bool | None]] = list(query_pairs(request.query))
-    if params and request.url is not None:
-        params = list(httpx.URL(request.url).params.multi_items()) + params
-        url = url.copy_with(query=None)
     kwargs: dict[str, Any] = {}
     if request.json is not None:
         kwargs["json"] = request.json
@@ -65,7 +74,7 @@ def build_request(
         kwargs["content"] = request.content
     if request.timeout is not None:
         kwargs["extensions"] = {"timeout": httpx.Timeout(request.timeout).as_dict()}
-    return httpx.Request(request.method, url, params=params or None, headers=headers, **kwargs)
+    return httpx.Request(request.method, url, params=params, headers=headers, **kwargs)
 
 
 def _form_dict(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
