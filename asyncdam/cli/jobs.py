@@ -373,6 +373,9 @@ async def run_export(
                 ResumeState(cursor=cursor, offset=offset, count=count, job=job),
             )
 
+    if state is None:
+        # A resume file from the start: an interruption before the first batch resumes too.
+        checkpoint()
     try:
         async with _streaming(source):
             pending = 0
@@ -396,7 +399,10 @@ async def run_export(
     if resume_file is not None:
         _remove(resume_file)
     return ExportResult(
-        written=written, total_written=count, resumed=state is not None, path=output
+        written=written,
+        total_written=count,
+        resumed=state is not None and state.count > 0,
+        path=output,
     )
 
 
