@@ -15,6 +15,7 @@ ALL = [
     "phrase_vs_official",
     "redis_workers",
     "decode",
+    "consistency",
 ]
 
 # Benchmarks that accept --quick (a smaller smoke run).

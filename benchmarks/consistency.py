@@ -14,6 +14,9 @@ Three parts, each beside the plain listing (`consistency="off"`) in the same run
   Goal: 0 and 0 in every guarded run.
 - memory: bytes per id of the seen-id set at a million Phrase-style ids, beside a set of the
   same id strings (tracemalloc).
+- dam_costs: requests of `oa.files.list` and `pn.records.search` on unchanged in-process
+  emulators, plain vs guarded (overlapping pages) vs `reconcile="always"`, and how many of the
+  reconciliation pass's requests were answered 304.
 
 Every part runs `--runs` times (>= 3); min / median / max are reported.
 """
@@ -220,6 +223,40 @@ def memory(count: int) -> dict[str, Any]:
     }
 
 
+async def dam_costs(page_size: int) -> dict[str, Any]:
+    """Requests (and 304s) of an unchanged OpenAsset and Phraseanet listing per mode."""
+    from asyncdam.emulator.openasset import create_app as openasset_app
+    from asyncdam.emulator.phraseanet import create_app as phraseanet_app
+    from asyncdam.emulator.transport import emulator_transport
+    from asyncdam.openasset import OpenAsset
+    from asyncdam.phraseanet import Phraseanet
+
+    secret = "bench-secret-0123456789abcdefghijklmnop"
+    out: dict[str, Any] = {}
+    oa_app = openasset_app(EmulatorConfig(seed=3, token=f"5:{secret}"))
+    pn_app = phraseanet_app(EmulatorConfig(token="bench-token"))
+    for mode, options in MODES.items():
+        async with Engine(transport=emulator_transport(oa_app)) as engine:
+            async with OpenAsset("http://127.0.0.1", engine=engine, token=("5", secret)) as oa:
+                pager = oa.files.list(page_size=page_size).reconfigured(**options)
+                items = len([f async for f in pager])
+            out.setdefault("openasset_files", {})[mode] = {
+                "items": items,
+                "requests": engine.stats.requests,
+                "not_modified": engine.stats.not_modified,
+            }
+        async with Engine(transport=emulator_transport(pn_app)) as engine:
+            async with Phraseanet("http://127.0.0.1", engine=engine, token="bench-token") as pn:
+                pager = pn.records.search(per_page=page_size).reconfigured(**options)
+                items = len([r async for r in pager])
+            out.setdefault("phraseanet_search", {})[mode] = {
+                "items": items,
+                "requests": engine.stats.requests,
+                "not_modified": engine.stats.not_modified,
+            }
+    return out
+
+
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run the three parts."""
     config = EmulatorConfig(
@@ -233,6 +270,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.churn_runs:
             churn_args = argparse.Namespace(**{**vars(args), "runs": args.churn_runs})
             figures["churn"] = await churn(emu, churn_args)
+    figures["dam_costs"] = await dam_costs(args.dam_page_size)
     memory_runs = [memory(args.memory_ids) for _ in range(args.runs)]
     figures["memory"] = {
         key: spread([m[key] for m in memory_runs])
@@ -251,6 +289,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--churn-per-minute", type=float, default=0.01)
     parser.add_argument("--work-ms", type=float, default=2.0)
     parser.add_argument("--memory-ids", type=int, default=1_000_000)
+    parser.add_argument("--dam-page-size", type=int, default=100)
     args = parser.parse_args(argv)
     if args.runs < 3:
         parser.error("--runs must be at least 3 (min / median / max)")
