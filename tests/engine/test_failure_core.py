@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 import zlib
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
-from conftest import FakeClock
 
 from asyncdam.engine.body import PIECE, BodyDecoder, declared_length
 from asyncdam.engine.deadline import CallBudget, StepBudget
@@ -267,8 +267,8 @@ def test_errors_are_in_the_tree() -> None:
 # -- the limiter refuses long quota waits up front ----------------------------------------------
 
 
-async def test_the_local_limiter_refuses_a_wait_past_max_wait() -> None:
-    clock = FakeClock()
+async def test_the_local_limiter_refuses_a_wait_past_max_wait(fake_clock: Any) -> None:
+    clock = fake_clock
     limiter = LocalLimiter(clock=clock)
     permit = await limiter.acquire("s", concurrency=2, initial_rate=Rate(10, 60.0))
     permit.observe(RateLimitInfo(limit=10, remaining=0, reset_at=clock.now() + 3000), clock.now())
