@@ -78,7 +78,9 @@ def official_job(emu: RemoteEmulator, per_page: int, tmp: str) -> dict[str, Any]
             "finished": error is None, "error": error}  # fmt: skip
 
 
-async def asyncdam_job(emu: RemoteEmulator, per_page: int, cap: int) -> dict[str, Any]:
+async def asyncdam_job(
+    emu: RemoteEmulator, per_page: int, cap: int, consistency: str = "repair"
+) -> dict[str, Any]:
     """The same job with asyncdam: keys and locale downloads run concurrently under the cap."""
     keys = 0
     files = 0
@@ -91,7 +93,8 @@ async def asyncdam_job(emu: RemoteEmulator, per_page: int, cap: int) -> dict[str
 
         async def all_keys() -> None:
             nonlocal keys
-            async with phrase.keys.list(emu.project_id, per_page=per_page) as paginator:
+            listing = phrase.keys.list(emu.project_id, per_page=per_page, consistency=consistency)
+            async with listing as paginator:
                 async for _ in paginator:
                     keys += 1
 
@@ -119,7 +122,7 @@ def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 
 
 async def interleaved(
-    config: EmulatorConfig, per_page: int, cap: int, rounds: int
+    config: EmulatorConfig, per_page: int, cap: int, rounds: int, consistency: str = "repair"
 ) -> dict[str, Any]:
     """Rounds of the job by each client in turn (order alternating), each on its own emulator.
 
@@ -134,13 +137,13 @@ async def interleaved(
         tempfile.TemporaryDirectory() as tmp,
     ):
         # Warm-up, not counted: imports, model converters, first connections.
-        await asyncdam_job(emu_a, per_page, cap)
+        await asyncdam_job(emu_a, per_page, cap, consistency)
         await asyncio.to_thread(official_job, emu_o, per_page, tmp)
         for r in range(rounds):
             for side in ("official", "asyncdam") if r % 2 == 0 else ("asyncdam", "official"):
                 if side == "asyncdam":
                     before = emu_a.counts()
-                    result = await asyncdam_job(emu_a, per_page, cap)
+                    result = await asyncdam_job(emu_a, per_page, cap, consistency)
                     result["emulator"] = _delta(emu_a.counts(), before)
                     mine.append(result)
                 else:
@@ -175,7 +178,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         config = EmulatorConfig(
             quota=MAIN_QUOTA, window=MAIN_WINDOW, concurrency=cap, faults=latency
         )
-        run = await interleaved(config, 100, cap, args.rounds)
+        run = await interleaved(config, 100, cap, args.rounds, args.consistency)
         mine, theirs = run["asyncdam_rounds"], run["official_rounds"]
         mine_s = statistics.median(x["seconds"] for x in mine)
         theirs_s = statistics.median(x["seconds"] for x in theirs)
@@ -239,6 +242,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--caps", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--consistency",
+        default="repair",
+        help="the keys listing's consistency guard (the library default 'repair', or 'off')",
+    )
     parser.add_argument("--big-per-page", type=int, default=25)
     parser.add_argument("--big-quota", type=int, default=100)
     parser.add_argument("--big-window", type=float, default=10.0)
