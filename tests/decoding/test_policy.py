@@ -141,3 +141,37 @@ async def test_openasset_listing_isolates_bad_items() -> None:
         "not an object",
         "File without its identity field 'id'",
     }
+
+
+@pytest.mark.parametrize("consistency", ["repair", "off"])
+async def test_phraseanet_search_isolates_bad_records(consistency: Any) -> None:
+    from urllib.parse import parse_qs
+
+    from asyncdam.phraseanet import Phraseanet
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        form = parse_qs(request.content.decode())
+        offset, limit = int(form["offset"][0]), int(form["limit"][0])
+        records: list[Any] = [
+            {"databox_id": 1, "record_id": i, "title": f"r{i}", "thumbnail": []}
+            for i in range(offset + 1, min(offset + limit, 6) + 1)
+        ]
+        for position, record in enumerate(records):
+            if record["record_id"] == 2:
+                records[position] = {"databox_id": 1, "title": "lost its record_id"}
+            if record["record_id"] == 5:
+                records[position] = "garbage"
+        body = {
+            "meta": {"http_code": 200},
+            "response": {"total": 6, "results": {"records": records}},
+        }
+        return httpx.Response(200, json=body)
+
+    async with Engine(transport=httpx.MockTransport(handler)) as engine:
+        pn = Phraseanet("https://pn.example.com", token="t0k3n", engine=engine)
+        records = [r async for r in pn.records.search_v3(limit=3, consistency=consistency)]
+    assert [r.record_id for r in records] == [1, 3, 4, 6]
+    assert all(r.thumbnail is None for r in records)  # PHP's [] for a model: no thumbnail
+    # With the guard on, pages overlap by one item: one that sits on a boundary counts twice.
+    counted = engine.stats.invalid_items
+    assert counted == 2 if consistency == "off" else 2 <= counted <= 3
