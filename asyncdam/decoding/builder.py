@@ -9,6 +9,7 @@ never raises for a JSON object.
 
 from __future__ import annotations
 
+import datetime as _dt
 import types
 import typing
 from collections.abc import Callable
@@ -154,13 +155,58 @@ _FIELD = """\
         elif v is None:
             f{i} = {default}
         else:
-            try:
-                r = _c{i}(v)
-            except Exception as e:
-                bad = _note(bad, {wire!r}, v, e)
-                r = _A
-            f{i} = {default} if r is _A else r
+{slow}
 """
+
+# A date-time the service writes in ISO 8601: `datetime.fromisoformat` first (it refuses a
+# non-string with TypeError), the lenient coercer only for what it refuses.
+_ISO_FIELD = """\
+    v = d.get({wire!r}, _M)
+    if v is _M:
+        f{i} = {default}
+    else:
+        n += 1
+        try:
+            f{i} = _fromiso(v)
+        except (TypeError, ValueError):
+            if v is None:
+                f{i} = {default}
+            else:
+{slow_deeper}
+"""
+
+# A list of plain scalars: taken as it is when every item already has the declared type.
+_LIST_FIELD = """\
+    v = d.get({wire!r}, _M)
+    if v is _M:
+        f{i} = {default}
+    else:
+        n += 1
+        ok = type(v) is list
+        if ok:
+            for x in v:
+                if type(x) is not _T{i}:
+                    ok = False
+                    break
+        if ok:
+            f{i} = v
+        elif v is None:
+            f{i} = {default}
+        else:
+{slow}
+"""
+
+_SLOW = """\
+try:
+    r = _c{i}(v)
+except Exception as e:
+    bad = _note(bad, {wire!r}, v, e)
+    r = _A
+f{i} = {default} if r is _A else r"""
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in text.splitlines())
 
 
 def _note(bad: list[Any] | None, wire: str, raw: Any, exc: Exception) -> list[Any]:
@@ -236,7 +282,27 @@ def build_structure_fn(
         wires.append(wire)
         fast, coercer = builder.coercer(f.type)
         namespace[f"_c{i}"] = coercer
-        lines.append(_FIELD.format(wire=wire, fast=fast or "False", i=i, default=default))
+        slow = _SLOW.format(i=i, wire=wire, default=default)
+        inner = _optional_inner(f.type)
+        item = typing.get_args(inner)[0] if typing.get_origin(inner) is list else None
+        if coercer is lenient.to_datetime_iso:
+            namespace["_fromiso"] = _dt.datetime.fromisoformat
+            template = _ISO_FIELD
+        elif item in (str, int, float):
+            namespace[f"_T{i}"] = item
+            template = _LIST_FIELD
+        else:
+            template = _FIELD
+        lines.append(
+            template.format(
+                wire=wire,
+                fast=fast or "False",
+                i=i,
+                default=default,
+                slow=_indent(slow, 12),
+                slow_deeper=_indent(slow, 16),
+            )
+        )
         values[f.name] = f"f{i}"
     namespace["_W"] = frozenset(wires)
     lines.append("    if bad is None and n == len(d):")
