@@ -6,7 +6,9 @@ to every contender, interleaved in rounds so machine noise hits all alike:
 
 - raw: httpx.AsyncClient + `json.loads` to dicts (the baseline),
 - msgspec: the same pages decoded by msgspec into a Struct (the floor reference),
-- asyncdam: `Phrase(...).keys.list(project)`, engine, paginator and models included,
+- asyncdam: `Phrase(...).keys.list(project)`, engine, paginator and models included (the
+  default listing consistency guard on: dedupe by id, drift checks),
+- asyncdam unguarded: the same with `consistency="off"` (what the guard costs is the difference),
 - models only: the shared decoder structuring the already-parsed pages (no I/O), which tells
   how the asyncdam figure splits between decoding and the engine + paginator.
 
@@ -130,12 +132,14 @@ def _msgspec_runner() -> Callable[[dict[int, tuple[bytes, dict[str, str]]], int]
     return run
 
 
-async def run_asyncdam(pages: dict[int, tuple[bytes, dict[str, str]]], per_page: int) -> int:
+async def run_asyncdam(
+    pages: dict[int, tuple[bytes, dict[str, str]]], per_page: int, consistency: str = "repair"
+) -> int:
     """The listing through the Phrase client: engine, paginator, lenient models."""
     async with Engine(transport=transport(pages)) as engine:
         phrase = Phrase(token="bench-token", engine=engine)
         seen = 0
-        async for _ in phrase.keys.list(PROJECT, per_page=per_page):
+        async for _ in phrase.keys.list(PROJECT, per_page=per_page, consistency=consistency):
             seen += 1
     return seen
 
@@ -168,6 +172,7 @@ def measure(total: int, per_page: int, rounds: int) -> dict[str, Any]:
     contenders: dict[str, Callable[[], Awaitable[int]]] = {
         "raw": lambda: run_raw(pages, per_page),
         "asyncdam": lambda: run_asyncdam(pages, per_page),
+        "asyncdam_unguarded": lambda: run_asyncdam(pages, per_page, "off"),
         "models_only": lambda: run_models_only(parsed),
     }
     try:
@@ -183,11 +188,16 @@ def measure(total: int, per_page: int, rounds: int) -> dict[str, Any]:
         for name in order if r % 2 == 0 else reversed(order):
             per_item[name].append(_cpu(contenders[name], total))
     ratios = [a / b for a, b in zip(per_item["asyncdam"], per_item["raw"], strict=True)]
+    unguarded = [
+        a / b for a, b in zip(per_item["asyncdam_unguarded"], per_item["raw"], strict=True)
+    ]
     figures: dict[str, Any] = {
         "cpu_us_per_item_median": {k: statistics.median(v) for k, v in per_item.items()},
         "cpu_us_per_item": per_item,
         "ratio_asyncdam_vs_raw": statistics.median(ratios),
         "ratios": ratios,
+        "ratio_unguarded_vs_raw": statistics.median(unguarded),
+        "ratios_unguarded": unguarded,
     }
     if "msgspec" in per_item:
         figures["ratio_msgspec_vs_raw"] = statistics.median(
@@ -212,6 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "decode: CPU us/item "
         + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
         + f"; asyncdam/raw {figures['ratio_asyncdam_vs_raw']:.2f} (goal <= 2.0)"
+        + f", unguarded/raw {figures['ratio_unguarded_vs_raw']:.2f}"
         + (f", msgspec/raw {figures['ratio_msgspec_vs_raw']:.2f}" if "msgspec" in medians else "")
         + f" -> {path}"
     )
