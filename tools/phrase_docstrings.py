@@ -66,9 +66,9 @@ def _returns(f: DocFacts, variant: str) -> str:
         return (
             f"Returns `Paginator[{f.model}]`: `async for` requests each next page as needed, "
             f"following the Link and Pagination headers, with `per_page` (default 100, the API's "
-            f"maximum) in {where}. `cursor` (an earlier run's `.cursor`) continues after it; "
-            "`consistency` (default `\"repair\"`, for items with an id) hands out each item that "
-            "exists for the whole listing once even while the data changes (see `Paginator`)."
+            f"maximum) in {where}. `cursor=` continues an earlier run's `.cursor`; items that "
+            "exist throughout come out once even while the data changes (`consistency=`, see "
+            "`Paginator`)."
         )
     if f.result_kind == "many":
         return f"Returns `list[{f.model}]`; the route does not page."

@@ -81,12 +81,12 @@ class AutomationEventsResource(ResourceBase):
 
         Returns `Paginator[AutomationEvent]`: `async for` requests each next page as needed,
         following the Link and Pagination headers, with `per_page` (default 100, the API's maximum)
-        in the query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency`
-        (default `"repair"`, for items with an id) hands out each item that exists for the whole
-        listing once even while the data changes (see `Paginator`). Required: `account_id`. Retried
-        after transport errors and retryable statuses (429, most 5xx) within the retry budget: GET
-        is idempotent. Operation `automation_events/by_account`; not in the spec snapshot, its facts
-        come from phrase-api 3.31.0 (automation_events_api.account_automation_events_list).
+        in the query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout
+        come out once even while the data changes (`consistency=`, see `Paginator`). Required:
+        `account_id`. Retried after transport errors and retryable statuses (429, most 5xx) within
+        the retry budget: GET is idempotent. Operation `automation_events/by_account`; not in the
+        spec snapshot, its facts come from phrase-api 3.31.0
+        (automation_events_api.account_automation_events_list).
         """
         return self._paginate(
             _AUTOMATION_EVENTS_BY_ACCOUNT,
@@ -129,12 +129,11 @@ class AutomationEventsResource(ResourceBase):
 
         Returns `Paginator[AutomationEvent]`: `async for` requests each next page as needed,
         following the Link and Pagination headers, with `per_page` (default 100, the API's maximum)
-        in the query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency`
-        (default `"repair"`, for items with an id) hands out each item that exists for the whole
-        listing once even while the data changes (see `Paginator`). Required: `account_id`,
-        `automation_id`. Retried after transport errors and retryable statuses (429, most 5xx)
-        within the retry budget: GET is idempotent. Operation `automation_events/list`; not in the
-        spec snapshot, its facts come from phrase-api 3.31.0
+        in the query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout
+        come out once even while the data changes (`consistency=`, see `Paginator`). Required:
+        `account_id`, `automation_id`. Retried after transport errors and retryable statuses (429,
+        most 5xx) within the retry budget: GET is idempotent. Operation `automation_events/list`;
+        not in the spec snapshot, its facts come from phrase-api 3.31.0
         (automation_events_api.automation_events_list).
         """
         return self._paginate(

@@ -116,11 +116,10 @@ class MembersResource(ResourceBase):
 
         Returns `Paginator[Member]`: `async for` requests each next page as needed, following the
         Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the query.
-        `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default `"repair"`,
-        for items with an id) hands out each item that exists for the whole listing once even while
-        the data changes (see `Paginator`). Required: `account_id`. Retried after transport errors
-        and retryable statuses (429, most 5xx) within the retry budget: GET is idempotent. Operation
-        `members/list`.
+        `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out once
+        even while the data changes (`consistency=`, see `Paginator`). Required: `account_id`.
+        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
+        budget: GET is idempotent. Operation `members/list`.
         """
         return self._paginate(
             _MEMBERS_LIST,
@@ -232,12 +231,11 @@ class MembersResource(ResourceBase):
 
         Returns `Paginator[ProjectMember]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`. Retried after
-        transport errors and retryable statuses (429, most 5xx) within the retry budget: GET is
-        idempotent. Operation `members/by_project`; not in the spec snapshot, its facts come from
-        phrase-api 3.31.0 (members_api.members_by_project).
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`.
+        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
+        budget: GET is idempotent. Operation `members/by_project`; not in the spec snapshot, its
+        facts come from phrase-api 3.31.0 (members_api.members_by_project).
         """
         return self._paginate(
             _MEMBERS_BY_PROJECT,

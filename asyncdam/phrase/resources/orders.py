@@ -119,11 +119,10 @@ class OrdersResource(ResourceBase):
 
         Returns `Paginator[TranslationOrder]`: `async for` requests each next page as needed,
         following the Link and Pagination headers, with `per_page` (default 100, the API's maximum)
-        in the query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency`
-        (default `"repair"`, for items with an id) hands out each item that exists for the whole
-        listing once even while the data changes (see `Paginator`). Required: `project_id`. Retried
-        after transport errors and retryable statuses (429, most 5xx) within the retry budget: GET
-        is idempotent. Operation `orders/list`.
+        in the query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout
+        come out once even while the data changes (`consistency=`, see `Paginator`). Required:
+        `project_id`. Retried after transport errors and retryable statuses (429, most 5xx) within
+        the retry budget: GET is idempotent. Operation `orders/list`.
         """
         return self._paginate(
             _ORDERS_LIST,

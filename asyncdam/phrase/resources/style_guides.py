@@ -187,11 +187,10 @@ class StyleGuidesResource(ResourceBase):
 
         Returns `Paginator[Styleguide]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`. Retried after
-        transport errors and retryable statuses (429, most 5xx) within the retry budget: GET is
-        idempotent. Operation `styleguides/list`.
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`.
+        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
+        budget: GET is idempotent. Operation `styleguides/list`.
         """
         return self._paginate(
             _STYLEGUIDES_LIST,

@@ -329,11 +329,10 @@ class TranslationsResource(ResourceBase):
 
         Returns `Paginator[Translation]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`. Retried after
-        transport errors and retryable statuses (429, most 5xx) within the retry budget: GET is
-        idempotent. Operation `translations/list`.
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`.
+        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
+        budget: GET is idempotent. Operation `translations/list`.
         """
         return self._paginate(
             _TRANSLATIONS_LIST,
@@ -413,11 +412,10 @@ class TranslationsResource(ResourceBase):
 
         Returns `Paginator[Translation]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`, `locale_id`. Retried
-        after transport errors and retryable statuses (429, most 5xx) within the retry budget: GET
-        is idempotent. Operation `translations/by_locale`.
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`,
+        `locale_id`. Retried after transport errors and retryable statuses (429, most 5xx) within
+        the retry budget: GET is idempotent. Operation `translations/by_locale`.
         """
         return self._paginate(
             _TRANSLATIONS_BY_LOCALE,
@@ -456,11 +454,10 @@ class TranslationsResource(ResourceBase):
 
         Returns `Paginator[Translation]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`, `key_id`. Retried
-        after transport errors and retryable statuses (429, most 5xx) within the retry budget: GET
-        is idempotent. Operation `translations/by_key`.
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`,
+        `key_id`. Retried after transport errors and retryable statuses (429, most 5xx) within the
+        retry budget: GET is idempotent. Operation `translations/by_key`.
         """
         return self._paginate(
             _TRANSLATIONS_BY_KEY,
@@ -498,11 +495,10 @@ class TranslationsResource(ResourceBase):
 
         Returns `Paginator[Translation]`: `async for` requests each next page as needed, following
         the Link and Pagination headers, with `per_page` (default 100, the API's maximum) in the
-        query. `cursor` (an earlier run's `.cursor`) continues after it; `consistency` (default
-        `"repair"`, for items with an id) hands out each item that exists for the whole listing once
-        even while the data changes (see `Paginator`). Required: `project_id`. Retried after
-        transport errors and retryable statuses (429, most 5xx) within the retry budget: this POST
-        only reads, so it is marked idempotent. Operation `translations/search`.
+        query. `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out
+        once even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`.
+        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
+        budget: this POST only reads, so it is marked idempotent. Operation `translations/search`.
         """
         return self._paginate(
             _TRANSLATIONS_SEARCH,
