@@ -13,6 +13,7 @@ __all__ = ["DecodedItems"]
 
 T = TypeVar("T")
 logger = logging.getLogger("asyncdam")
+LOGGED_PER_PAGE = 3  # warnings per page; every item is still counted and sent to the hooks
 
 
 class DecodedItems(list[T]):
@@ -51,16 +52,25 @@ class DecodedItems(list[T]):
         if not self.invalid:
             return
         url = redact_url(self._url) if self._url else ""
-        for bad in self.invalid:
+        for number, bad in enumerate(self.invalid):
             if self._stats is not None:
                 self._stats.invalid_items += 1
-            logger.warning(
-                "asyncdam: invalid item (page %d, item %d, policy %s): %s",
-                page,
-                bad.index,
-                self.on_invalid,
-                bad.reason,
-            )
+            if number < LOGGED_PER_PAGE:
+                logger.warning(
+                    "asyncdam: invalid item (page %d, item %d, policy %s): %s",
+                    page,
+                    bad.index,
+                    self.on_invalid,
+                    bad.reason,
+                )
+            elif number == LOGGED_PER_PAGE:
+                # A page of garbage must not flood the log: the counter and hooks see them all.
+                logger.warning(
+                    "asyncdam: %d more invalid items on page %d (policy %s)",
+                    len(self.invalid) - LOGGED_PER_PAGE,
+                    page,
+                    self.on_invalid,
+                )
             if self._hooks is not None:
                 detail: dict[str, Any] = {
                     "page": page,

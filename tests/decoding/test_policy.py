@@ -175,3 +175,15 @@ async def test_phraseanet_search_isolates_bad_records(consistency: Any) -> None:
     # With the guard on, pages overlap by one item: one that sits on a boundary counts twice.
     counted = engine.stats.invalid_items
     assert counted == 2 if consistency == "off" else 2 <= counted <= 3
+
+
+async def test_a_page_of_garbage_logs_a_bounded_number_of_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stats = EngineStats()
+    items = DECODER.items(["x"] * 50, models.TranslationKey, on_invalid="skip")
+    items.bind(stats=stats, hooks=None)
+    with caplog.at_level("WARNING", logger="asyncdam"):
+        await items.finish_page(0)
+    assert stats.invalid_items == 50
+    assert len(caplog.records) == 4 and "47 more" in caplog.records[-1].getMessage()
