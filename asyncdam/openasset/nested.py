@@ -59,9 +59,15 @@ class Nested(Generic[C]):
         *,
         page_size: int | None = None,
         fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
         **options: Any,
     ) -> Paginator[C]:
-        """The nested items of one parent (paged where the server pages them)."""
+        """The nested items of one parent (paged where the server pages them).
+
+        `cursor` continues an earlier run's `.cursor`; `consistency` as for `Resource.list`
+        (rows without an id of their own, such as search results, page plainly).
+        """
         params_for = {"parent_id": check_id(parent_id, "parent id")}
         features = [self.parent.feature] if self.parent.feature else []
         key = (self.parent.name, self.spec.child)
@@ -84,7 +90,8 @@ class Nested(Generic[C]):
             features=features,
             page_size=size,
             fetch_ahead=fetch_ahead,
-            cursor=None,
+            cursor=cursor,
+            consistency=consistency,
             # Search results have no `id` to sort on: they keep the order the search gives them.
             stable_order=_PAGED.get(key) is not None,
         )
