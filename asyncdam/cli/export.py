@@ -143,6 +143,18 @@ def safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).lstrip(".") or "_"
 
 
+def _changed_note(stats: Any, noun: str) -> str:
+    """A note when the collection changed during the export (counted by the engine)."""
+    passes = stats.reconciliation_passes
+    if not stats.listing_drift and not passes:
+        return ""
+    found = stats.reconciled_items
+    return (
+        f" (the data changed during the export: {passes} extra pass(es) over the listing, "
+        f"{found} {noun}(s) found by them)"
+    )
+
+
 def run_export_command(args: ExportArgs, job: ExportJob) -> None:
     """Resolve the credential, then show the dry-run plan or run the resumable export."""
     reporter = Reporter()
@@ -193,10 +205,11 @@ def run_export_command(args: ExportArgs, job: ExportJob) -> None:
                         progress=reporter.task(f"{job.service} {job.noun}s"),
                         record_id=job.record_id or record_field_id,
                     )
+                stats = client.engine.stats
             verb = "resumed, " if result.resumed else ""
             reporter.line(
                 f"{job.service} export: {verb}{result.written} {job.noun}(s) written this run, "
-                f"{result.total_written} in {args.output}"
+                f"{result.total_written} in {args.output}{_changed_note(stats, job.noun)}"
             )
 
         anyio.run(main)

@@ -180,3 +180,27 @@ def test_bad_resume_file_is_one_line_and_keeps_the_output(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and word in lines[0], result.output
     assert out.read_bytes() == before
+
+
+def test_export_says_when_the_data_changed_under_it(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    initial = served.keys()
+    real_write = jobs.JsonLinesWriter.write
+    calls = {"n": 0}
+
+    def write_and_delete(self: jobs.JsonLinesWriter, record: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 300:
+            for key in initial[:5]:  # written already: pushes 5 unwritten keys back a page
+                served.delete(key)
+        real_write(self, record)
+
+    monkeypatch.setattr(jobs.JsonLinesWriter, "write", write_and_delete)
+    out = tmp_path / "keys.jsonl"
+    result = _export(served, out, tmp_path)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "the data changed during the export: 1 extra pass(es)" in said
+    assert "5 key(s) found by them" in said
+    assert sorted(_written(out)) == sorted(initial)
