@@ -79,6 +79,8 @@ def to_jsonable(value: Any) -> Any:
             if field.name == "extra":
                 extra = item
                 continue
+            if field.name == "problems" and not item:
+                continue  # decoding bookkeeping: only worth a key when something did not fit
             if item is not None:
                 out[field.name] = to_jsonable(item)
         if isinstance(extra, Mapping):
