@@ -49,11 +49,11 @@ def _same(plain: Any, quirky: Any, path: str) -> None:
 
 
 async def _collect(
-    service: str, quirks: bool, run: Callable[[Any], AsyncIterator[Any]]
+    service: str, quirks: bool, run: Callable[[Any], AsyncIterator[Any]], rate: float = 0.5
 ) -> tuple[list[Any], int]:
     token = ":".join(OA_TOKEN) if service == "openasset" else "test-token"
     config = EmulatorConfig(
-        seed=11, size=0.2, token=token, quirks=QuirkConfig(enabled=quirks, rate=0.5)
+        seed=11, size=0.2, token=token, quirks=QuirkConfig(enabled=quirks, rate=rate)
     )
     handle = in_process_emulator(service, config)
     async with Engine(transport=handle.transport) as engine:
@@ -100,6 +100,7 @@ async def _openasset_items(oa: Any) -> AsyncIterator[Any]:
         yield item
 
 
+@pytest.mark.parametrize("rate", [0.5, 1.0])
 @pytest.mark.parametrize(
     ("service", "run"),
     [
@@ -109,10 +110,10 @@ async def _openasset_items(oa: Any) -> AsyncIterator[Any]:
     ],
 )
 async def test_quirks_read_as_the_plain_data(
-    service: str, run: Callable[[Any], AsyncIterator[Any]]
+    service: str, run: Callable[[Any], AsyncIterator[Any]], rate: float
 ) -> None:
     plain, plain_invalid = await _collect(service, False, run)
-    quirky, quirky_invalid = await _collect(service, True, run)
+    quirky, quirky_invalid = await _collect(service, True, run, rate)
     assert len(plain) > 20
     assert plain_invalid == quirky_invalid == 0
     assert [type(i) for i in quirky] == [type(i) for i in plain]
