@@ -9,11 +9,23 @@ How a pass proves it missed nothing, given a stable order in which new items sor
 
 - offset paging (`overlap`): each page starts on the previous page's last item. When the two
   meet, no item can have slipped between them, whatever happened meanwhile.
-- page-number paging (`anchor`): right after the first page the last page is read (the
-  anchor: its last item Z at position P). After the pass the first and the last page are read
-  again (ETag revalidations, free of quota on Phrase when unchanged): if the first page still
-  ends on the same item and Z is still at P, no item before Z was deleted during the pass, and
-  only such a deletion can push an unseen item back onto a page already read.
+- page-number paging (`anchor`): right after the first page (read at t1) the last page is
+  read (the anchor, at ta: its last item Z at position P). With new items sorting last, a
+  survivor X is missed only if a deletion before X, between the reads of two neighbouring
+  pages, moved X back across their boundary; every survivor sorts before Z, so it takes a
+  deletion before Z. The pass is closed by two reads: the anchor page read again after every
+  other page of the pass has arrived (it is the pass's own read of that page: fetch-ahead
+  holds it back until then, so it costs no extra request), and the first page revalidated
+  beside it (an ETag 304, free of quota on Phrase when unchanged). If Z is still at P, nothing
+  before Z was deleted in [ta, end]; if the first page still ends on the same item with the
+  same length, nothing on it was deleted in [t1, end]. Deletions in (t1, ta) beyond the first
+  page move no item across a boundary already read, because pages 2.. are requested only
+  after the anchor has arrived. That ordering is why the anchor is not read inside the first
+  fetch-ahead window: a page of that window read before the anchor leaves a deletion between
+  its read and the anchor's unseen by both checks. (Pages after the anchor page, when the
+  collection grew, hold only items created during the pass, which may or may not appear.)
+  A pass that ends before the anchor page (the collection shrank) makes the two closing reads
+  at its end instead.
 
 Any other outcome is drift (`SIGNALS`): the pass is repaired by listing again and handing out
 only ids not handed out yet, until a pass ends without drift.
@@ -21,17 +33,13 @@ only ids not handed out yet, until a pass ends without drift.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import secrets
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeGuard
 
 import attrs
 
 from asyncdam.engine.errors import AsyncDamError, ConfigurationError
+from asyncdam.engine.seen_ids import InvalidCursorError, SeenIds
 
 __all__ = [
     "CONSISTENCY_MODES",
@@ -60,9 +68,11 @@ SIGNALS: dict[str, str] = {
     "resume_mismatch": "the item before a resumed cursor is not the one handed out last",
 }
 
-GUARD_VERSION = 1
+# 2: seen ids hashed per id kind (see `seen_ids`), the pass's closing read recorded; cursors
+# of version 1 still restore (their seen ids keep the blake2b scheme they were written with).
+GUARD_VERSION = 2
+GUARD_VERSIONS = (1, 2)
 MAX_PASSES_LIMIT = 10
-_EMPTY = 0
 
 
 class ListingChanged(AsyncDamError):
@@ -77,10 +87,6 @@ class ListingChanged(AsyncDamError):
         self.signal = signal
         self.passes = passes
         super().__init__(message)
-
-
-class InvalidCursorError(ConfigurationError):
-    """A resume cursor is malformed, tampered with, impossible, or for another listing."""
 
 
 def check_policy(consistency: str, reconcile: str, reconcile_passes: int) -> None:
@@ -99,111 +105,6 @@ def check_policy(consistency: str, reconcile: str, reconcile_passes: int) -> Non
         raise ConfigurationError(
             f"reconcile_passes must be 0..{MAX_PASSES_LIMIT}, got {reconcile_passes}"
         )
-
-
-# -- the seen-id set ---------------------------------------------------------------------------
-
-
-class SeenIds:
-    """A set of ids kept as 8-byte keyed hashes in one open-addressing table (`array('Q')`).
-
-    About 11 to 23 bytes per id (load factor 0.35..0.7) instead of ~100 for a set of strings.
-    Two different ids share a hash with probability about n^2 / 2^65 (5e-8 at a million ids);
-    the hash is keyed per listing (blake2b), so the server cannot aim for a collision.
-    """
-
-    _MAX_LOAD = 0.7
-
-    def __init__(self, key: bytes | None = None) -> None:
-        self.key = key if key is not None else secrets.token_bytes(16)
-        self._table = array("Q", bytes(8 * 64))
-        self._mask = 63
-        self._count = 0
-
-    def __len__(self) -> int:
-        return self._count
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the table."""
-        return self._table.itemsize * len(self._table)
-
-    def _hash(self, item_id: str) -> int:
-        digest = hashlib.blake2b(item_id.encode("utf-8"), digest_size=8, key=self.key).digest()
-        return int.from_bytes(digest, "little") or 1
-
-    def _slot(self, h: int) -> int:
-        table, mask = self._table, self._mask
-        i = h & mask
-        while True:
-            value = table[i]
-            if value == h or value == _EMPTY:
-                return i
-            i = (i + 1) & mask
-
-    def __contains__(self, item_id: object) -> bool:
-        if not isinstance(item_id, str):
-            return False
-        h = self._hash(item_id)
-        return self._table[self._slot(h)] == h
-
-    def add(self, item_id: str) -> bool:
-        """Record `item_id`; True when it was not there yet."""
-        return self._add_hash(self._hash(item_id))
-
-    def _add_hash(self, h: int) -> bool:
-        i = self._slot(h)
-        if self._table[i] == h:
-            return False
-        self._table[i] = h
-        self._count += 1
-        if self._count > self._MAX_LOAD * len(self._table):
-            self._grow()
-        return True
-
-    def _grow(self) -> None:
-        old = self._table
-        self._table = array("Q", bytes(16 * len(old)))
-        self._mask = len(self._table) - 1
-        for h in old:
-            if h != _EMPTY:
-                self._table[self._slot(h)] = h
-
-    def export(self) -> dict[str, str]:
-        """JSON-able form: the key and the sorted hashes, base64 (8 bytes per id)."""
-        hashes = array("Q", sorted(h for h in self._table if h != _EMPTY))
-        if hashes.itemsize != 8:  # pragma: no cover - 'Q' is 8 bytes on every CPython we support
-            raise RuntimeError("unsigned long long is not 8 bytes here")
-        return {
-            "key": self.key.hex(),
-            "hashes": base64.b64encode(hashes.tobytes()).decode("ascii"),
-        }
-
-    @classmethod
-    def restore(cls, data: object) -> SeenIds:
-        """The inverse of `export`; malformed data raises `InvalidCursorError`."""
-        if not isinstance(data, Mapping):
-            raise InvalidCursorError("cursor 'seen' must be an object")
-        key_hex, packed = data.get("key"), data.get("hashes")
-        if not isinstance(key_hex, str) or not isinstance(packed, str):
-            raise InvalidCursorError("cursor 'seen' needs 'key' and 'hashes' strings")
-        try:
-            key = bytes.fromhex(key_hex)
-            raw = base64.b64decode(packed, validate=True)
-        except (ValueError, binascii.Error):
-            raise InvalidCursorError("cursor 'seen' is not valid hex/base64") from None
-        if not 1 <= len(key) <= 64 or len(raw) % 8:
-            raise InvalidCursorError("cursor 'seen' has a bad key or a truncated hash list")
-        hashes = array("Q")
-        hashes.frombytes(raw)
-        seen = cls(key)
-        previous = 0
-        for h in hashes:
-            if h <= previous:
-                raise InvalidCursorError("cursor 'seen' hashes are not strictly increasing")
-            previous = h
-            seen._add_hash(h)
-        return seen
 
 
 # -- one pass ----------------------------------------------------------------------------------
@@ -234,6 +135,7 @@ class PassWatch:
     anchor_pos: int | None = None  # Z's index within that page
     signals: list[str] = attrs.field(factory=list)
     added: int = 0  # items this pass handed out that no earlier pass had
+    closed: bool = False  # the closing reads were made during the pass (see the docstring)
 
     @property
     def drifted(self) -> bool:
@@ -365,6 +267,7 @@ class PassWatch:
             else [self.anchor_index, self.anchor_id, self.anchor_pos],
             "signals": list(self.signals),
             "added": self.added,
+            "closed": self.closed,
         }
 
     @classmethod
@@ -400,6 +303,10 @@ class PassWatch:
         if not isinstance(signals, list) or any(s not in SIGNALS for s in signals):
             raise InvalidCursorError("cursor 'signals' must list known drift signals")
         watch.signals = list(signals)
+        closed = data.get("closed", False)  # absent from version 1 cursors
+        if not isinstance(closed, bool):
+            raise InvalidCursorError("cursor field 'closed' must be true or false")
+        watch.closed = closed
         if mode == "anchor" and watch.last_index is not None and watch.last_index > 0:
             if watch.anchor_index is None and watch.total is not None:
                 raise InvalidCursorError("cursor is past the first page but has no anchor")

@@ -1,9 +1,12 @@
 """The I/O side of complete listings: dedupe, drift events, anchor reads, reconciliation passes.
 
 A `ListingGuard` rides along a `Paginator` (see `asyncdam.engine.consistency` for the argument
-behind each check). The paginator calls it at five points: before fetching a page (the anchor
-read), after accepting a page (drift signals), when handing out an item (dedupe), at the end of
-a pass (the closing reads; another pass or the end), and when writing or reading a cursor.
+behind each check). The paginator calls it before fetching a page (the anchor read; how far
+fetch-ahead may go), after accepting a page (drift signals, and dedupe: the page's ids are
+hashed once and recorded together, and the positions handed out before come back for the
+iterators to leave out), on the anchor page's own read (the closing check), at the end of a
+pass (another pass or the end), and when writing or reading a cursor (the part of the current
+page not served yet is left out of the seen ids then).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import attrs
 
 from asyncdam.engine.consistency import (
     GUARD_VERSION,
+    GUARD_VERSIONS,
     SIGNALS,
     InvalidCursorError,
     ListingChanged,
@@ -78,42 +82,43 @@ class ListingGuard:
         # (page index, items skipped, id handed out just before) of a resumed cursor.
         self.resume_point: tuple[int, int, str | None] | None = None
         self.seen_expected: int | None = None  # ids a cursor without 'seen' said were handed out
+        self._page: _PageState | None = None  # the page recorded last
 
     # -- handing out ----------------------------------------------------------------------------
 
-    def admit(self, item: Any) -> bool:
-        """Whether to hand `item` out: True unless its id was handed out before."""
-        if self.seen_expected is not None:
-            raise InvalidCursorError(
-                f"this cursor was saved without its seen ids: call mark_seen() with the "
-                f"{self.seen_expected} ids handed out before iterating"
-            )
-        value = self.identify(item)
-        if value is None:
-            return True
-        key = str(value)
-        if not self.seen.add(key):
-            return False
-        self.last_handed = key
-        if self.watch.number > 1:
-            self.watch.added += 1
-            if self.monitor is not None:
-                self.monitor.stats.reconciled_items += 1
-        return True
-
     def mark_seen(self, ids: Any) -> int:
         """Record ids handed out by an earlier run (e.g. read back from its output)."""
-        for value in ids:
-            if value is not None:
-                self.seen.add(str(value))
+        seen = self.seen
+        seen.insert(seen.fold_page([value for value in ids if value is not None]))
         expected, self.seen_expected = self.seen_expected, None
-        if expected is not None and len(self.seen) != expected:
-            got = len(self.seen)
+        if expected is not None and len(seen) != expected:
+            got = len(seen)
             self.seen_expected = expected
             raise InvalidCursorError(
                 f"the cursor recorded {expected} handed-out ids, mark_seen() gave {got}"
             )
-        return len(self.seen)
+        return len(seen)
+
+    def _unserved(self, served: int | None) -> tuple[list[int], str | None]:
+        """Hashes of the current page recorded but not handed out yet (positions >= `served`;
+        None: none of it went out), and the id handed out last."""
+        page = self._page
+        if page is None:
+            return [], self.last_handed
+        cut = 0 if served is None else min(served, len(page.hashes))
+        present = page.present
+        pending = [h for p, h in enumerate(page.hashes[cut:], cut) if h and p not in present]
+        last = page.before
+        for p in range(cut - 1, -1, -1):
+            if page.hashes[p] and p not in present:
+                last = str(page.ids[p])
+                break
+        return pending, last
+
+    @property
+    def page_items(self) -> object:
+        """The items list of the page the guard recorded last (to match it with the one served)."""
+        return None if self._page is None else self._page.items
 
     # -- pages ----------------------------------------------------------------------------------
 
@@ -127,36 +132,90 @@ class ListingGuard:
         request: Request,
         size: int | None = None,
         short_pages_normal: bool = False,
-    ) -> None:
-        """Check a page accepted in order; report (or raise on) drift."""
-        ids = ids_of(items, self.identify)
+    ) -> frozenset[int]:
+        """Check a page accepted in order, report (or raise on) drift, and record its ids as
+        handed out; returns the positions to leave out (ids handed out before)."""
+        if self.seen_expected is not None:
+            raise InvalidCursorError(
+                f"this cursor was saved without its seen ids: call mark_seen() with the "
+                f"{self.seen_expected} ids handed out before iterating"
+            )
+        # Hash each id once, a page at a time; the whole page counts as handed out from here
+        # on, and `export` leaves out whatever of it was not served yet.
+        ids = list(map(self.identify, items))
+        hashes = self.seen.fold_page(ids)
         point = self.resume_point if self.resume_point and self.resume_point[0] == index else None
         resumed = point is not None
+        if point is not None and point[1]:
+            # A resumed page is served from the cursor's skip on: what lies before it was
+            # handed out by the earlier run, or (moved there meanwhile) is left to a later pass.
+            hashes[: point[1]] = [0] * min(point[1], len(hashes))
+        if self._page is not None:
+            self.last_handed = self._unserved(len(self._page.hashes))[1]
+        present_list = self.seen.insert(hashes)
+        present = frozenset(present_list)
+        self._page = _PageState(items, ids, hashes, present, self.last_handed)
         signals: list[str] = []
         start = 1 if self.mode == "overlap" and index > 0 else 0
         if point is not None:
             self.resume_point = None
             _, skip, last_id = point
             start = max(start, skip)
-            if not self.watch.check_resume(ids, skip, last_id) and self.watch.flag(
+            strs = [_as_str(i) for i in ids]
+            if not self.watch.check_resume(strs, skip, last_id) and self.watch.flag(
                 "resume_mismatch"
             ):
                 signals.append("resume_mismatch")
-        repeated = False
-        if self.watch.number == 1:
-            repeated = any(i is not None and i in self.seen for i in ids[start:])
+        if self.watch.number > 1:
+            fresh = sum(1 for h in hashes if h) - len(present)
+            self.watch.added += fresh
+            if self.monitor is not None:
+                self.monitor.stats.reconciled_items += fresh
+        repeated = self.watch.number == 1 and bool(present_list) and present_list[-1] >= start
+        edges = [_as_str(ids[0]), _as_str(ids[-1])] if ids else []
+        sent = getattr(items, "source_count", None)  # items decoding set aside still count
         signals += self.watch.observe(
             index,
-            ids,
+            edges,
             total=total,
             more_expected=more_expected,
             repeated=repeated,
             resumed=resumed,
             size=size,
             short_pages_normal=short_pages_normal,
-            sent=getattr(items, "source_count", None),  # items decoding set aside still count
+            sent=len(ids) if sent is None else sent,
             set_aside_edges=getattr(items, "set_aside_edges", (False, False)),
         )
+        await self._report(signals, index, request)
+        return present
+
+    def fetch_limit(self, index: int) -> int | None:
+        """The last page that may be fetched ahead from `index`: in anchor mode, the anchor
+        page waits until every page before it has arrived (its read closes the pass)."""
+        watch = self.watch
+        if self.mode == "anchor" and not watch.closed and watch.anchor_index is not None:
+            if index < watch.anchor_index:
+                return watch.anchor_index - 1
+        return None
+
+    def closes_at(self, index: int) -> bool:
+        """Whether page `index` is the anchor page, whose own read can close the pass."""
+        watch = self.watch
+        return (
+            self.mode == "anchor"
+            and not watch.closed
+            and index > 0
+            and watch.anchor_index == index
+            and watch.anchor_id is not None
+        )
+
+    async def close_in_pass(
+        self, first: Sequence[Any], anchor: Sequence[Any], index: int, request: Request
+    ) -> None:
+        """The closing check made from the anchor page's own read and a revalidation of the
+        first page sent beside it (see `asyncdam.engine.consistency`)."""
+        signals = self.watch.check_end(ids_of(first, self.identify), ids_of(anchor, self.identify))
+        self.watch.closed = True
         await self._report(signals, index, request)
 
     async def read_anchor(
@@ -183,7 +242,9 @@ class ListingGuard:
     ) -> bool:
         """Close a pass; True when another (reconciliation) pass must run."""
         watch = self.watch
-        if self.mode == "anchor" and watch.anchor_index is not None and anchor is not None:
+        needs_reads = not watch.closed and anchor is not None
+        if self.mode == "anchor" and watch.anchor_index is not None and needs_reads:
+            assert anchor is not None
             pages: dict[str, list[str | None]] = {}
 
             async def read(name: str, request: Request) -> None:
@@ -205,6 +266,9 @@ class ListingGuard:
                 passes=watch.number,
             )
         self.watch = PassWatch(mode=self.mode, number=watch.number + 1)
+        if self._page is not None:
+            self.last_handed = self._unserved(len(self._page.hashes))[1]
+            self._page = None
         if self.monitor is not None:
             self.monitor.stats.reconciliation_passes += 1
             await self.monitor.hooks.emit(
@@ -271,18 +335,29 @@ class ListingGuard:
     # -- cursors --------------------------------------------------------------------------------
 
     def export(
-        self, *, include_seen: bool, index: int, skip: int, at: Mapping[str, Any]
+        self,
+        *,
+        include_seen: bool,
+        index: int,
+        skip: int,
+        at: Mapping[str, Any],
+        served: int | None = None,
     ) -> dict[str, Any]:
-        """The guard's part of a cursor, with an integrity check over it."""
+        """The guard's part of a cursor, with an integrity check over it. `served`: how many
+        items of the page recorded last went out (None: it is not being served)."""
+        pending, last_handed = self._unserved(served)
+        watch = self.watch.export()
+        if self.watch.number > 1:
+            watch["added"] = max(0, watch["added"] - len(pending))
         body: dict[str, Any] = {
             "v": GUARD_VERSION,
             "mode": self.mode,
-            "watch": self.watch.export(),
-            "handed": len(self.seen),
-            "last_handed": self.last_handed,
+            "watch": watch,
+            "handed": len(self.seen) - len(pending),
+            "last_handed": last_handed,
             "drift_reported": self.drift_reported,
             "at": [index, skip, dict(at)],
-            "seen": self.seen.export() if include_seen else None,
+            "seen": self.seen.export(exclude=pending) if include_seen else None,
         }
         body["check"] = _digest(body)
         return body
@@ -297,7 +372,7 @@ class ListingGuard:
         check = body.pop("check", None)
         if check != _digest(body):
             raise InvalidCursorError("cursor consistency state fails its integrity check")
-        if body.get("v") != GUARD_VERSION:
+        if body.get("v") not in GUARD_VERSIONS:
             raise InvalidCursorError(f"unsupported cursor state version {body.get('v')!r}")
         if body.get("at") != [index, skip, dict(at)]:
             raise InvalidCursorError("cursor position and consistency state disagree")
@@ -313,6 +388,7 @@ class ListingGuard:
         if (last is None) != (handed == 0):
             raise InvalidCursorError("cursor 'last_handed' and 'handed' disagree")
         self.last_handed = last
+        self._page = None
         self.drift_reported = bool(body.get("drift_reported"))
         seen = body.get("seen")
         if seen is None:
@@ -330,6 +406,21 @@ class ListingGuard:
             raise InvalidCursorError("cursor position and the pages its state has seen disagree")
         if skip > 0 or index > 0:
             self.resume_point = (index, skip, last)
+
+
+@attrs.frozen
+class _PageState:
+    """The page recorded last: its ids and hashes, and which were handed out before it."""
+
+    items: Sequence[Any]
+    ids: list[object]
+    hashes: list[int]
+    present: frozenset[int]
+    before: str | None  # the id handed out last before this page
+
+
+def _as_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _digest(body: Mapping[str, Any]) -> str:

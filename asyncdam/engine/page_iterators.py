@@ -37,10 +37,11 @@ class _ItemIterator(Generic[T]):
         while True:
             current = p._current
             if current is not None and p._served < len(current.page.items):
-                item: T = current.page.items[p._served]
-                p._served += 1
-                if p._guard is not None and not p._guard.admit(item):
-                    continue
+                position = p._served
+                p._served = position + 1
+                if current.skips and position in current.skips:
+                    continue  # handed out before (a guarded listing)
+                item: T = current.page.items[position]
                 return item
             fetched = await p._next_page()
             if fetched is None:
@@ -69,27 +70,29 @@ class _PageIterator(Generic[T]):
         current = p._current
         if current is not None and p._served < len(current.page.items):
             # Switching from items to pages mid-page: hand out the rest of that page first.
-            rest = current.page.items[p._served :]
+            served = p._served
             p._served = len(current.page.items)
-            return _admitted(p, attrs.evolve(current.page, items=rest))
+            rest = current.page.items[served:]
+            return _admitted(attrs.evolve(current.page, items=rest), current.skips, served)
         fetched = await p._next_page()
         if fetched is None:
             raise StopAsyncIteration
         skip = min(p._skip, len(fetched.page.items))
         p._current, p._served, p._skip = fetched, len(fetched.page.items), 0
         if skip:
-            return _admitted(p, attrs.evolve(fetched.page, items=fetched.page.items[skip:]))
-        return _admitted(p, fetched.page)
+            rest = fetched.page.items[skip:]
+            return _admitted(attrs.evolve(fetched.page, items=rest), fetched.skips, skip)
+        return _admitted(fetched.page, fetched.skips, 0)
 
     async def aclose(self) -> None:
         """Stop iterating (for `contextlib.aclosing`)."""
         await self._p.aclose()
 
 
-def _admitted(paginator: Any, page: Page[T]) -> Page[T]:
-    """The page with the items a guarded listing handed out before left out."""
-    guard = paginator._guard
-    if guard is None:
+def _admitted(page: Page[T], skips: frozenset[int], offset: int) -> Page[T]:
+    """The page without the items a guarded listing handed out before (`skips`: positions in
+    the whole page; `page` starts at position `offset`)."""
+    if not skips:
         return page
-    kept = [item for item in page.items if guard.admit(item)]
+    kept = [item for i, item in enumerate(page.items, offset) if i not in skips]
     return page if len(kept) == len(page.items) else attrs.evolve(page, items=kept)

@@ -57,6 +57,7 @@ class _Fetched(Generic[T]):
     page: Page[T]
     request: Request
     info: PageInfo
+    skips: frozenset[int] = frozenset()  # positions a guarded listing handed out before
 
 
 @attrs.define(eq=False)
@@ -201,9 +202,23 @@ class Paginator(Generic[T]):
             plain["at"] = self._strategy.cursor_for(current.request)
             plain["index"], plain["skip"] = index, skip
         plain["guard"] = guard.export(
-            include_seen=include_seen, index=index, skip=skip, at=plain["at"]
+            include_seen=include_seen,
+            index=index,
+            skip=skip,
+            at=plain["at"],
+            served=self._served_of(guard),
         )
         return plain
+
+    def _served_of(self, guard: ListingGuard) -> int | None:
+        """How many items of the page the guard recorded last went out (None: not served)."""
+        items = guard.page_items
+        if self._replay is not None and self._replay.page.items is items:
+            return self._skip
+        current = self._current
+        if current is not None and current.page.items is items:
+            return self._served
+        return None
 
     def mark_seen(self, ids: Any) -> int:
         """Before iterating a listing resumed from `checkpoint(include_seen=False)`: the ids the
@@ -377,19 +392,23 @@ class Paginator(Generic[T]):
         guard = self._guard
         if guard is not None and index == 1 and guard.watch.needs_anchor:
             await self._read_anchor(guard)
-        entry: _Fetched[T] | Exception | None = None
-        buffered = self._buffer.pop(index, None)
-        if buffered is not None:
-            if self._same_position(buffered[0], request):
-                entry = buffered[1]
-            else:
-                # An earlier short page moved the offsets: the window guessed wrong; refetch.
-                self._buffer.clear()
-        if entry is None:
-            if self._group is not None:
-                entry = await self._stream(index, request)
-            else:
-                entry = await self._fetch_window(index, request)
+        closing = (
+            guard is not None
+            and guard.closes_at(index)
+            and index not in self._buffer
+            and index not in self._slots
+        )
+        first: list[Sequence[T] | Exception] = []
+        if closing:
+            # The anchor page, fetched only now that every page before it has arrived, is the
+            # pass's closing read; the first page is revalidated beside it (one round trip).
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._reread_first, first)
+                entry = await self._entry(index, request)
+        else:
+            entry = await self._entry(index, request)
+        if first and isinstance(first[0], Exception) and not isinstance(entry, Exception):
+            entry = first[0]
         if isinstance(entry, Exception):
             self._failed = True
             self._buffer.clear()
@@ -399,7 +418,7 @@ class Paginator(Generic[T]):
         if guard is not None:
             info = entry.info
             more = info.remaining_pages is not None and info.remaining_pages > 0
-            await guard.on_page(
+            skips = await guard.on_page(
                 index,
                 entry.page.items,
                 total=info.total_items,
@@ -408,7 +427,38 @@ class Paginator(Generic[T]):
                 size=self._fixed_size(request),
                 short_pages_normal=bool(getattr(self._strategy, "drops_hits", False)),
             )
+            if first and not isinstance(first[0], Exception):
+                await guard.close_in_pass(first[0], entry.page.items, index, request)
+            if skips:
+                entry = attrs.evolve(entry, skips=skips)
         return entry
+
+    async def _entry(self, index: int, request: Request) -> _Fetched[T] | Exception:
+        """Page `index`: from the buffer when a window fetched it ahead, else fetched now."""
+        buffered = self._buffer.pop(index, None)
+        if buffered is not None:
+            if self._same_position(buffered[0], request):
+                return buffered[1]
+            # An earlier short page moved the offsets: the window guessed wrong; refetch.
+            self._buffer.clear()
+        if self._group is not None:
+            return await self._stream(index, request)
+        return await self._fetch_window(index, request)
+
+    async def _reread_first(self, out: list[Sequence[T] | Exception]) -> None:
+        """Revalidate the first page (an ETag 304 when unchanged) for the closing check."""
+        try:
+            out.append(self._decode(await self._fetch(self._strategy.first_request(self._base))))
+        except Exception as exc:
+            out.append(exc)
+
+    def _ahead_limit(self, index: int) -> int | None:
+        """The last page index a window from `index` may reach (None: unknown)."""
+        last = self._last_index
+        if last is None or self._guard is None:
+            return last
+        held = self._guard.fetch_limit(index)
+        return last if held is None else min(last, held)
 
     def _fixed_size(self, request: Request) -> int | None:
         """The page size asked for, for strategies whose server never clamps it."""
@@ -465,8 +515,9 @@ class Paginator(Generic[T]):
     async def _fetch_window(self, index: int, request: Request) -> _Fetched[T] | Exception:
         """Fetch page `index` and, when the page count allows, the next few with it."""
         requests = {index: request}
-        if self._fetch_ahead > 1 and self._last_index is not None:
-            for step in range(1, min(self._fetch_ahead, self._last_index - index + 1)):
+        limit = self._ahead_limit(index)
+        if self._fetch_ahead > 1 and limit is not None:
+            for step in range(1, min(self._fetch_ahead, limit - index + 1)):
                 ahead = self._strategy.skip_ahead(request, step)
                 if ahead is None:
                     break
@@ -525,11 +576,12 @@ class Paginator(Generic[T]):
 
     def _top_up(self, index: int, request: Request) -> None:
         """Keep up to `fetch_ahead` pages from `index` on in flight or waiting."""
-        if self._fetch_ahead <= 1 or self._last_index is None:
+        limit = self._ahead_limit(index)
+        if self._fetch_ahead <= 1 or limit is None:
             return
         for step in range(1, self._fetch_ahead):
             ahead_index = index + step
-            if ahead_index > self._last_index:
+            if ahead_index > limit:
                 return
             if ahead_index in self._slots:
                 continue
