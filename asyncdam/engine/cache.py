@@ -8,10 +8,11 @@ clock (pass `now`); `ConditionalCache` adds storage access that never fails a re
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -29,6 +30,7 @@ __all__ = [
     "cache_key",
     "canonical_url",
     "entry_from",
+    "entry_to_store",
     "merge_headers",
     "refreshed",
     "revalidated",
@@ -66,6 +68,38 @@ _KEEP_STORED = _HOP_BY_HOP | {"content-length", "content-encoding", "content-typ
 def canonical_url(url: str) -> str:
     """`url` in one spelling per resource: lowercase scheme and host, no default port or fragment,
     normalised percent-escapes, an empty path as `/`, query pairs stably sorted by name."""
+    # The engine's own URLs (a known origin, nothing escaped) skip the full parse; the result is
+    # the same string `_canonical_url_parsed` gives (a property test holds them equal).
+    head = _ORIGIN.match(url)
+    if head is not None and not _NEEDS_PARSE.search(url):
+        path, _, query = url[head.end() :].partition("?")
+        prefix = _canonical_origin(head.group()) + (path or "/")
+        pairs = [p for p in query.split("&") if p]
+        if not pairs:
+            return prefix
+        pairs.sort(key=_pair_name)
+        return prefix + "?" + "&".join(pairs)
+    return _canonical_url_parsed(url)
+
+
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?]+")
+# What only the full parse handles: escapes to normalise, fragments, whitespace and controls that
+# `urlsplit` strips, and backslashes.
+_NEEDS_PARSE = re.compile(r"[%#\\\x00-\x20\x7f]")
+
+
+def _pair_name(pair: str) -> str:
+    return pair.partition("=")[0]
+
+
+@lru_cache(maxsize=256)
+def _canonical_origin(origin: str) -> str:
+    # `scheme://netloc` spelled canonically (the trailing "/" of the parsed form dropped).
+    return _canonical_url_parsed(origin + "/")[:-1]
+
+
+def _canonical_url_parsed(url: str) -> str:
+    """`canonical_url` by a full `urlsplit` (every URL the fast path does not take)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = parts.netloc
@@ -100,15 +134,24 @@ def _normalise_escapes(text: str) -> str:
 def cache_key(credential_id: str | None, method: str, url: str, accept: str | None) -> str:
     """A hex SHA-256 naming one stored response: credential identity (a hash from the dialect,
     never the secret) + method + canonical URL + Accept."""
-    parts = [
-        _KEY_VERSION,
-        credential_id or "",
-        method.strip().upper(),
-        canonical_url(url),
-        " ".join((accept or "").split()),
-    ]
-    # JSON framing keeps fields from running into each other ("a"+"bc" vs "ab"+"c").
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    # JSON framing keeps fields from running into each other ("a"+"bc" vs "ab"+"c"). The text is
+    # exactly `json.dumps([version, credential, method, url, accept])` (the recipe of
+    # `_KEY_VERSION`, so stored SQLite/Redis entries keep their keys), built from a cached prefix
+    # and the encoder json.dumps itself uses for strings.
+    framed = (
+        _key_prefix(credential_id or "", method.strip().upper())
+        + encode_basestring_ascii(canonical_url(url))
+        + ", "
+        + encode_basestring_ascii(" ".join((accept or "").split()))
+        + "]"
+    )
+    return hashlib.sha256(framed.encode()).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _key_prefix(credential_id: str, method: str) -> str:
+    parts = (_KEY_VERSION, credential_id, method)
+    return "[" + "".join(encode_basestring_ascii(p) + ", " for p in parts)
 
 
 def validators(entry: CacheEntry) -> dict[str, str]:
@@ -162,6 +205,42 @@ def entry_from(response: Response, now: float) -> CacheEntry:
     return CacheEntry(
         status=response.status,
         headers=storable_headers(response.headers),
+        content=response.content,
+        etag=etag,
+        last_modified=last_modified,
+        stored_at=now,
+    )
+
+
+def entry_to_store(response: Response, now: float) -> CacheEntry | None:
+    """The entry to keep for a complete 200 to a GET, or None when `should_store` refuses it;
+    the same answers as `should_store` + `entry_from`, from one pass over the headers."""
+    if response.status != 200 or not isinstance(response.content, bytes):
+        return None
+    items = _as_headers(response.headers).multi_items()
+    kept: list[tuple[str, str]] = []
+    etags: list[str] = []
+    modified: list[str] = []
+    for name, value in items:
+        if name == "cache-control" or name == "vary":
+            refused = "no-store" if name == "cache-control" else "*"
+            for part in value.split(","):
+                if part.partition("=")[0].strip().lower() == refused:
+                    return None
+        elif name == "etag":
+            etags.append(value)
+        elif name == "last-modified":
+            modified.append(value)
+        if name not in _HOP_BY_HOP and not is_secret_header(name):
+            kept.append((name, value))
+    # Repeated fields read as one comma-joined value, as `httpx.Headers.get` gives them.
+    etag = ", ".join(etags).strip() or None
+    last_modified = ", ".join(modified).strip() or None
+    if etag is None and last_modified is None:
+        return None
+    return CacheEntry(
+        status=response.status,
+        headers=tuple(kept),
         content=response.content,
         etag=etag,
         last_modified=last_modified,
@@ -268,13 +347,12 @@ class ConditionalCache:
         """
         if response.status != 200 or not cacheable:
             return False
-        if not isinstance(response.content, bytes) or not should_store(
-            response.method.upper() == "GET", response.status, response.headers
-        ):
+        entry = entry_to_store(response, now) if response.method.upper() == "GET" else None
+        if entry is None:
             await self._forget(key)
             return False
         try:
-            await self.storage.set(key, entry_from(response, now))
+            await self.storage.set(key, entry)
         except Exception as exc:
             self._trouble("cache store failed", key, exc)
             return False

@@ -20,12 +20,19 @@ __all__ = ["LocalLimiter", "LocalPermit"]
 
 
 class _Waiter:
-    """One task queued for a permit; its event is replaced before every wait."""
+    """One task queued for a permit; its event is replaced once it has fired."""
 
     __slots__ = ("event",)
 
     def __init__(self) -> None:
         self.event = anyio.Event()
+
+    def renew(self) -> None:
+        """A fresh event if the old one fired. Called right before waiting, with no await since
+        the last look at the scope, so no wake-up can fall between the look and the wait."""
+        if self.event.is_set():
+            # The backend's own class: no backend lookup, as `anyio.Event()` does every time.
+            self.event = type(self.event)()
 
 
 class _Scope:
@@ -61,11 +68,17 @@ class LocalPermit:
     def observe(self, info: RateLimitInfo | None, now: float) -> None:
         """Feed the response's rate-limit headers into the scope's bucket."""
         self._scope.ledger.observe(self._ticket, info, now)
-        # The server may have granted more than we counted: let the head look again.
-        self._scope.wake_head()
+        # The server may have granted more than we counted: let the head look again (only
+        # worth it with a slot free; otherwise the next release wakes it).
+        if self._scope.in_use < self._scope.concurrency:
+            self._scope.wake_head()
 
     async def release(self, *, refund: bool = False) -> None:
         """Give the slot back (and the token when `refund`); a second call does nothing."""
+        self.release_now(refund=refund)
+
+    def release_now(self, *, refund: bool = False) -> None:
+        """`release` without awaiting: it never blocks, so the engine needs no shielded scope."""
         if self._released:
             return
         self._released = True
@@ -107,29 +120,37 @@ class LocalLimiter:
             # Clients sharing a scope (one credential) share the smallest cap any of them asked
             # for: a client asking for more never lifts another's limit.
             state.concurrency = concurrency
+        if not state.queue and state.in_use < state.concurrency:
+            # Nobody queued and a slot free: take a token at once if the bucket has one (the
+            # common case), without queueing or making events. Otherwise queue as below.
+            result = state.ledger.reserve(self.clock.now())
+            if isinstance(result, Ticket):
+                state.in_use += 1
+                return LocalPermit(self, state, result, 0.0)
         started = self.clock.monotonic()
         waiter = _Waiter()
         state.queue.append(waiter)
         try:
             while True:
-                # A fresh event before looking, so a wake-up after the look is never lost.
-                waiter.event = anyio.Event()
                 if self._closed:
                     raise anyio.ClosedResourceError
                 if state.queue[0] is not waiter or state.in_use >= state.concurrency:
+                    waiter.renew()
                     await waiter.event.wait()
                     continue
                 result = state.ledger.reserve(self.clock.now())
                 if isinstance(result, Ticket):
                     state.queue.popleft()
                     state.in_use += 1
-                    state.wake_head()
+                    if state.in_use < state.concurrency:
+                        state.wake_head()  # the next in line may take the next free slot
                     waited = max(0.0, self.clock.monotonic() - started)
                     return LocalPermit(self, state, result, waited)
                 if max_wait is not None:
                     foreseen = self.clock.monotonic() - started + result
                     if foreseen > max_wait:
                         raise WaitRefused(foreseen, self.clock.now() + result)
+                waiter.renew()
                 await self._sleep_or_wake(waiter, result)
         except BaseException:
             # Cancelled (or closed) while queued: nothing was taken, only the place in line.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that carry credentials (Phraseanet's oauth_token above all).
@@ -45,6 +46,7 @@ SECRET_HEADER_MARKERS = (
 )
 
 
+@lru_cache(maxsize=1024)  # asked for every header of every stored response; names repeat
 def is_secret_header(name: str) -> bool:
     """Whether a header of this name may carry a credential (never stored, never kept)."""
     lowered = name.lower()

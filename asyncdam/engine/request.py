@@ -128,6 +128,9 @@ class Request:
     max_response_bytes: int | None = attrs.field(
         default=None, validator=_positive_int("max_response_bytes")
     )
+    # The rendered path, kept after the first rendering (adapters render early to refuse bad ids,
+    # the engine renders again to send); `evolve` starts a copy without it.
+    _rendered: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         for k, v in self.headers.items():
@@ -154,7 +157,11 @@ class Request:
 
     def rendered_path(self) -> str:
         """The path with every placeholder filled and percent-encoded."""
-        return render_path(self.path, self.path_params)
+        rendered = self._rendered
+        if rendered is None:
+            rendered = render_path(self.path, self.path_params)
+            object.__setattr__(self, "_rendered", rendered)
+        return rendered
 
     def evolve(self, **changes: Any) -> Request:
         """A copy with some fields replaced (e.g. the next page's query)."""

@@ -32,7 +32,7 @@ from asyncdam.engine.errors import (
     TransportError,
 )
 from asyncdam.engine.events import EngineStats, Event, Hooks, logger
-from asyncdam.engine.limiter import LocalLimiter
+from asyncdam.engine.limiter import LocalLimiter, LocalPermit
 from asyncdam.engine.limits import DEFAULT_LIMITS, Limits
 from asyncdam.engine.outcomes import (
     Held,
@@ -50,7 +50,13 @@ from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
 from asyncdam.engine.streaming import StreamedResponse, open_external
-from asyncdam.engine.wire import RECEIVE_ERRORS, build_request, transport_error, was_sent
+from asyncdam.engine.wire import (
+    RECEIVE_ERRORS,
+    WireCache,
+    build_request,
+    transport_error,
+    was_sent,
+)
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
     from asyncdam.engine.redis.backend import RedisBackend as SharedBackend
@@ -122,6 +128,7 @@ class Engine:
         self.retry_budget = retry_budget or RetryBudget()
         self.hooks = hooks or Hooks()
         self.stats = EngineStats()
+        self._wires = WireCache()
         self._proxy_shown = shown_proxy(proxy)
         self._trust_env = trust_env
         self._http = http_client(
@@ -192,22 +199,27 @@ class Engine:
             raise ConfigurationError("this Engine is closed")
         budget = self._budget(request)
         max_bytes = request.max_response_bytes or self.limits.max_response_bytes
-        first = build_request(dialect, request, {})
-        key, entry, validators = await self._prepare_cache(dialect, request, first)
-        first.headers.update(validators)
+        wire = self._wires.get(dialect)
+        first = build_request(dialect, request, {}, wire)
+        first_url = str(first.url)
+        key, entry, validators = await self._prepare_cache(dialect, request, first, first_url)
+        if validators:
+            first.headers.update(validators)
         self.retry_budget.record_request(self.clock.now())
         attempt = hops = 0
         current = request
         http_request: httpx.Request | None = first
+        url_text = first_url
         while True:
             attempt += 1
             # A retry or a redirect rebuilds the request so a body stream is never sent
             # half-consumed.
             if http_request is None:
-                http_request = build_request(dialect, current, validators)
+                http_request = build_request(dialect, current, validators, wire)
+                url_text = str(http_request.url)
             target = http_request.url
             outcome = await self._attempt(
-                dialect, current, http_request, attempt, budget, max_bytes
+                dialect, current, http_request, url_text, attempt, budget, max_bytes
             )
             http_request = None
             if isinstance(outcome, Response):
@@ -334,13 +346,11 @@ class Engine:
         await self.clock.sleep(decision.delay)
 
     async def _prepare_cache(
-        self, dialect: BaseDialect, request: Request, probe: httpx.Request
+        self, dialect: BaseDialect, request: Request, probe: httpx.Request, url: str
     ) -> tuple[str | None, Any, dict[str, str]]:
         if self.cache is None or not request.is_cacheable:
             return None, None, {}
-        key = cache_key(
-            dialect.credential_id, request.method, str(probe.url), probe.headers.get("accept", "")
-        )
+        key = cache_key(dialect.credential_id, request.method, url, probe.headers.get("accept", ""))
         entry = await self.cache.lookup(key)
         if entry is None:
             return key, None, {}
@@ -408,16 +418,17 @@ class Engine:
         held.refund = raw.status_code == 304  # 304s are free on these services
         self.stats.count_status(raw.status_code)
         logger.debug("%s %s -> %d", request.method, url, raw.status_code)
-        await self.hooks.emit(
-            Event(
-                kind="response",
-                method=request.method,
-                url=url,
-                attempt=attempt,
-                status=raw.status_code,
-                elapsed=elapsed,
+        if self.hooks.response:  # no event is built when nobody listens
+            await self.hooks.emit(
+                Event(
+                    kind="response",
+                    method=request.method,
+                    url=url,
+                    attempt=attempt,
+                    status=raw.status_code,
+                    elapsed=elapsed,
+                )
             )
-        )
         return raw
 
     async def _attempt(
@@ -425,14 +436,35 @@ class Engine:
         dialect: BaseDialect,
         request: Request,
         http_request: httpx.Request,
+        url_text: str,
         attempt: int,
         budget: CallBudget,
         max_bytes: int,
     ) -> Response | tuple[AsyncDamError, bool]:
         """One complete try within its time budget: permit, exchange, whole body (at most
-        `max_bytes` after decompression). Retryable failures come back, not raised."""
-        url = redact_url(str(http_request.url))
-        async with self._held(dialect, request, url, attempt, budget) as held:
+        `max_bytes` after decompression). Retryable failures come back, not raised.
+
+        The permit is held as in `_held`, written out inline because this runs for every
+        request (a generator-based context manager costs more than the rest of the bookkeeping).
+        """
+        url = redact_url(url_text)
+        hooks = self.hooks
+        permit = await acquire_permit(
+            self.limiter, self.limits, self.clock, dialect, request, url, attempt, budget
+        )
+        held = Held(permit)
+        try:
+            # Hooks may await: they run inside the try so a cancellation there leaks no slot.
+            if permit.waited > 0:
+                self.stats.throttle_wait += permit.waited
+                if hooks.throttle:
+                    await hooks.emit(
+                        Event(kind="throttle", method=request.method, url=url, delay=permit.waited)
+                    )
+            if hooks.request:
+                await hooks.emit(
+                    Event(kind="request", method=request.method, url=url, attempt=attempt)
+                )
             step = budget.for_attempt(self.clock.monotonic())
             if step.exhausted:
                 return deadline_error(budget, "before sending", request, url, attempt), False
@@ -449,6 +481,12 @@ class Engine:
             if scope.cancelled_caught:
                 self.stats.transport_errors += 1
                 return step_timeout(step, budget, request, url, attempt), True
+        finally:
+            if isinstance(permit, LocalPermit):
+                permit.release_now(refund=held.refund)  # never blocks: nothing to shield
+            else:
+                with anyio.CancelScope(shield=True):
+                    await permit.release(refund=held.refund)
         if isinstance(outcome, tuple):
             return outcome
         assert outcome is not None
@@ -509,7 +547,7 @@ class Engine:
         self.retry_budget.record_request(self.clock.now())
         while True:
             attempt += 1
-            http_request = build_request(dialect, current, {})
+            http_request = build_request(dialect, current, {}, self._wires.get(dialect))
             url = redact_url(str(http_request.url))
             redirect: Response | None = None
             async with self._held(dialect, current, url, attempt, budget) as held:

@@ -40,24 +40,74 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+class DialectWire:
+    """What every request of one dialect starts from, worked out once: the base URL as text and
+    the default headers already encoded (copying them is cheaper than encoding them again)."""
+
+    __slots__ = ("base_text", "base_url", "header_items", "headers")
+
+    def __init__(self, dialect: BaseDialect) -> None:
+        """The wire form of `dialect` as it is now (see `fits` for later changes)."""
+        self.base_url = dialect.base_url
+        self.base_text = str(dialect.base_url)
+        self.header_items = tuple(dialect.default_headers.items())
+        self.headers = httpx.Headers(dict(dialect.default_headers))
+
+    def fits(self, dialect: BaseDialect) -> bool:
+        """Whether `dialect` still has the base URL and default headers this was made from."""
+        return self.base_url is dialect.base_url and self.header_items == tuple(
+            dialect.default_headers.items()
+        )
+
+
+class WireCache:
+    """One `DialectWire` per dialect an engine serves (dialects are mutable: each use checks
+    the cached form still fits). Bounded: an engine serves a handful of dialects."""
+
+    MAX_DIALECTS = 64
+
+    def __init__(self) -> None:
+        """An empty cache."""
+        self._wires: dict[int, tuple[BaseDialect, DialectWire]] = {}
+
+    def get(self, dialect: BaseDialect) -> DialectWire:
+        """The wire form of `dialect`, rebuilt when the dialect changed since."""
+        found = self._wires.get(id(dialect))
+        if found is not None and found[0] is dialect and found[1].fits(dialect):
+            return found[1]
+        if len(self._wires) >= self.MAX_DIALECTS:
+            self._wires.clear()
+        wire = DialectWire(dialect)
+        self._wires[id(dialect)] = (dialect, wire)
+        return wire
+
+
 def build_request(
-    dialect: BaseDialect, request: Request, extra_headers: Mapping[str, str]
+    dialect: BaseDialect,
+    request: Request,
+    extra_headers: Mapping[str, str],
+    wire: DialectWire | None = None,
 ) -> httpx.Request:
-    """The httpx request for one attempt: URL on the dialect's origin, merged headers, body."""
-    pairs = query_pairs(request.query)
+    """The httpx request for one attempt: URL on the dialect's origin, merged headers, body.
+
+    `wire` is the dialect's cached wire form (see `WireCache`); without it one is made here.
+    """
+    if wire is None:
+        wire = DialectWire(dialect)
+    pairs = query_pairs(request.query) if request.query else []
     params: list[tuple[str, str | int | float | bool | None]] | None = None
     if request.url is None:
         # One URL parse per request: the query is encoded here exactly as httpx would encode it
         # (urlencode), keeping the caller's order of repeated keys, and joined by concatenation
         # (the base ends with "/", path values are percent-encoded, dot segments refused).
-        text = str(dialect.base_url) + request.rendered_path().lstrip("/")
+        text = wire.base_text + request.rendered_path().lstrip("/")
         url = httpx.URL(f"{text}?{urlencode(pairs)}" if pairs else text)
     else:
         url = dialect.url_for(request)
         if pairs:
             params = [*httpx.URL(request.url).params.multi_items(), *pairs]
             url = url.copy_with(query=None)
-    headers = httpx.Headers(dict(dialect.default_headers))
+    headers = httpx.Headers(wire.headers)
     for k, v in request.headers.items():
         headers[k] = v
     for k, v in extra_headers.items():
