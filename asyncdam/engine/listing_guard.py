@@ -144,6 +144,8 @@ class ListingGuard:
         # on, and `export` leaves out whatever of it was not served yet.
         ids = list(map(self.identify, items))
         hashes = self.seen.fold_page(ids)
+        if total is not None and self.watch.last_index is None:
+            self.seen.reserve(total)  # one table for the whole listing, not a doubling series
         point = self.resume_point if self.resume_point and self.resume_point[0] == index else None
         resumed = point is not None
         if point is not None and point[1]:

@@ -61,6 +61,7 @@ class SeenIds:
     """
 
     _MAX_LOAD = 0.7
+    RESERVE_LIMIT = 1 << 21  # 2M ids (a 32 MiB table) at most on a server's word
 
     def __init__(self, key: bytes | None = None, *, scheme: int = 2) -> None:
         if scheme not in _SCHEMES:
@@ -114,8 +115,8 @@ class SeenIds:
             elif kinds == {str}:
                 texts: Sequence[str] = ids  # type: ignore[assignment]
                 if _all_lower_hex32(texts):
-                    a = self._a_hex
-                    return [(((a * int(s, 16)) & _M192) >> 128) or 1 for s in texts]
+                    a, m192 = self._a_hex, _M192
+                    return [(((a * int(s, 16)) & m192) >> 128) or 1 for s in texts]
         fold = self.fold
         return [0 if v is None else fold(v) for v in ids]
 
@@ -173,6 +174,11 @@ class SeenIds:
                 i = (i + 1) & mask
         self._count += added
         return present
+
+    def reserve(self, total: int) -> None:
+        """Size the table for `total` ids at once (a listing's announced total), so it is not
+        rebuilt while it fills; at most `RESERVE_LIMIT` ids are reserved this way."""
+        self._reserve(max(0, min(total, self.RESERVE_LIMIT) - self._count))
 
     def _reserve(self, more: int) -> None:
         """Grow (doubling) until `more` further hashes keep the load under the maximum."""
@@ -248,6 +254,6 @@ def _is_lower_hex(text: str) -> bool:
 
 def _all_lower_hex32(texts: Sequence[str]) -> bool:
     """Whether every string is 32 lowercase hex digits (one C-level pass over the page)."""
-    if any(len(s) != 32 for s in texts):
+    if set(map(len, texts)) != {32}:
         return False
     return _is_lower_hex("".join(texts))
