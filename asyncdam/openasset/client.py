@@ -245,11 +245,20 @@ class OpenAsset(ServiceBase):
         return self._ctx.dialect.server_version
 
     async def server_version(self) -> Version | None:
-        """The server's version, probing `HEAD /Headers` when no answer has told it yet."""
+        """The server's version, probing `HEAD /Headers` when no answer has told it yet.
+
+        Returns `Version` (from `X-OpenAsset-Version`), or None when the server does not say. No
+        parameter is required. At most one request. A HEAD: retried after transport errors and
+        retryable statuses (429, most 5xx).
+        """
         return await self._ctx.server_version()
 
     async def logout(self) -> None:
-        """Revoke the session key (`HEAD /Headers?logout=logout`) and forget it."""
+        """Revoke the session key (`HEAD /Headers?logout=logout`) and forget it.
+
+        Returns None. No parameter is required; without a session key nothing is sent. A HEAD:
+        retried after transport errors and retryable statuses.
+        """
         if self.auth.has_session_key:
             await self._ctx.send(
                 Request(method="HEAD", path=PROBE_PATH, query={"logout": "logout"})

@@ -145,7 +145,13 @@ class Files(Resource[File]):
         low_priority: bool = False,
         **fields: Any,
     ) -> File:
-        """Upload one file; `fields` are File fields (caption, keywords, ...) sent with it."""
+        """Upload one file: `POST /REST/1/Files` (multipart: the file and its `_jsonBody`).
+
+        `fields` are File fields (caption, keywords, ...) sent with it; `low_priority` sends
+        `lowPriority=1`. Returns the new `File`; a failure raises the typed error. Required:
+        `content`, `category_id`, and `filename` when `content` is not a path. A POST: not retried
+        once sent, so it never runs twice.
+        """
         if filename is None:
             if not isinstance(content, str | os.PathLike):
                 raise InvalidRequestError("filename= is required when content is not a path")
@@ -173,7 +179,11 @@ class Files(Resource[File]):
         batch_size: int = UPLOAD_BATCH,
         low_priority: bool = False,
     ) -> BulkResult[File]:
-        """Upload many files, `batch_size` per request; one `BulkItem` per upload, in order."""
+        """Upload many files: `POST /REST/1/Files` (multipart), `batch_size` files per request.
+
+        Returns `BulkResult[File]`: one `BulkItem` per upload, in input order. Required: `uploads`.
+        Each batch is a POST: not retried once sent, so it never runs twice.
+        """
         self._allow("POST")
         items = list(uploads)
         bodies = [u.body(self.spec, f"upload {i}") for i, u in enumerate(items)]
@@ -213,7 +223,12 @@ class Files(Resource[File]):
     async def replace_content(
         self, file_id: int, content: Content, *, filename: str | None = None
     ) -> File:
-        """Replace a file's bytes (multipart PUT); the name's extension must stay the same."""
+        """Replace a file's bytes: `PUT /REST/1/Files/{id}` (multipart); the name's extension must
+        stay the same.
+
+        Returns the updated `File`. Required: `file_id`, `content`, and `filename` when `content` is
+        not a path. Not retried once sent: a streamed body cannot be resent safely.
+        """
         ident = check_id(file_id)
         if filename is None:
             if not isinstance(content, str | os.PathLike):
@@ -239,7 +254,11 @@ class Files(Resource[File]):
     # -- downloads ------------------------------------------------------------------------------
 
     async def size_entry(self, file_id: int, size: int | FileSize = ORIGINAL_SIZE) -> FileSize:
-        """The generated size `size` (a Size id) of one file; `NotFound` if it was not generated."""
+        """The generated size `size` (a Size id) of one file, from `GET /REST/1/Files/{id}/Sizes`.
+
+        Returns `FileSize`; `NotFound` if that size was not generated. Required: `file_id`. A GET:
+        retried after transport errors and retryable statuses (429, most 5xx).
+        """
         if isinstance(size, FileSize):
             return size
         wanted = check_id(size, "size id")
@@ -258,7 +277,13 @@ class Files(Resource[File]):
     async def iter_download(
         self, file_id: int, size: int | FileSize = ORIGINAL_SIZE, *, chunk_size: int = 65536
     ) -> AsyncIterator[bytes]:
-        """The bytes of one size of a file, chunk by chunk; no credentials are sent."""
+        """The bytes of one size of a file, chunk by chunk: `GET` on the size's URL.
+
+        Yields `bytes`. No credentials are sent with the file URL. Required: `file_id`. The size
+        lookup is a GET, retried as usual; on the API's origin the download goes through the engine
+        (retried until the body starts), while a storage host elsewhere is fetched once, without
+        retries.
+        """
         entry = await self.size_entry(file_id, size)
         url = size_url(self._ctx.dialect.base_url, entry)
         if same_origin(url, self._ctx.dialect.base_url):
@@ -312,8 +337,11 @@ class Files(Resource[File]):
             ) from None
 
     async def download(self, file_id: int, size: int | FileSize = ORIGINAL_SIZE) -> bytes:
-        """The bytes of one size of a file (held in memory, so bounded by the engine's
-        `max_response_bytes`; see `download_to` for big files)."""
+        """The bytes of one size of a file, held in memory (`GET` on the size's URL).
+
+        Returns `bytes`, so bounded by the engine's `max_response_bytes`; for big files use
+        `download_to`. Required: `file_id`. Retries as for `iter_download`.
+        """
         limit = self._ctx.client.engine.limits.max_response_bytes
         chunks: list[bytes] = []
         total = 0
@@ -335,9 +363,11 @@ class Files(Resource[File]):
         path: str | os.PathLike[str],
         size: int | FileSize = ORIGINAL_SIZE,
     ) -> int:
-        """Stream one size of a file to `path`; returns the byte count written.
+        """Stream one size of a file to `path` (`GET` on the size's URL).
 
-        The file appears at `path` only when complete (written to a `.part` file, then renamed).
+        Returns the number of bytes written. The file appears at `path` only when complete (written
+        to a `.part` file, then renamed). Required: `file_id`, `path`. Retries as for
+        `iter_download`.
         """
         target = anyio.Path(path)
         partial = anyio.Path(str(path) + ".part")

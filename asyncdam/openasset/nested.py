@@ -63,10 +63,13 @@ class Nested(Generic[C]):
         consistency: str = "repair",
         **options: Any,
     ) -> Paginator[C]:
-        """The nested items of one parent (paged where the server pages them).
+        """The nested items of one parent: `GET /REST/1/<Parent>/{parent_id}/<Child>`.
 
-        `cursor` continues an earlier run's `.cursor`; `consistency` as for `Resource.list`
-        (rows without an id of their own, such as search results, page plainly).
+        Returns `Paginator`: paged by `offset`/`limit` where the server pages the list (a project's
+        files, a search's results), otherwise the whole list in one answer (such lists take no
+        query). `cursor` continues an earlier run's `.cursor`; `consistency` as for `Resource.list`
+        (rows without an id of their own, such as search results, page plainly). Required:
+        `parent_id`. A GET: retried after transport errors and retryable statuses (429, most 5xx).
         """
         params_for = {"parent_id": check_id(parent_id, "parent id")}
         features = [self.parent.feature] if self.parent.feature else []
@@ -107,7 +110,11 @@ class Nested(Generic[C]):
         return [item async for item in self.list(parent_id)]
 
     async def get(self, parent_id: int, child_id: int) -> C:
-        """One nested entry."""
+        """One nested entry: `GET /REST/1/<Parent>/{parent_id}/<Child>/{child_id}`.
+
+        Returns the child model. Required: `parent_id`, `child_id`. One request, no paging. A GET:
+        retried after transport errors and retryable statuses (429, most 5xx).
+        """
         await self._gate("GET")
         request = Request(
             method="GET",
@@ -130,15 +137,28 @@ class Nested(Generic[C]):
         return await self._list(request)
 
     async def replace(self, parent_id: int, items: Iterable[Any]) -> builtins.list[C]:
-        """Replace the whole list (PUT); returns the resulting list."""
+        """Replace the whole nested list: `PUT /REST/1/<Parent>/{parent_id}/<Child>` (JSON).
+
+        Returns the resulting list. Required: `parent_id`, `items` (ids or objects). A PUT,
+        idempotent: retried after transport errors and retryable statuses.
+        """
         return await self._write("PUT", parent_id, _entries(items, self.spec.child))
 
     async def add(self, parent_id: int, items: Iterable[Any]) -> builtins.list[C]:
-        """Append entries (POST); returns the resulting list."""
+        """Append nested entries: `POST /REST/1/<Parent>/{parent_id}/<Child>` (JSON).
+
+        Returns the resulting list. Required: `parent_id`, `items` (ids or objects). A POST: not
+        retried once sent, so it never runs twice.
+        """
         return await self._write("POST", parent_id, _entries(items, self.spec.child))
 
     async def remove(self, parent_id: int, child_ids: int | Iterable[int]) -> builtins.list[C]:
-        """Remove one entry (DELETE on its path) or several (DELETE with `[{"id"}]`)."""
+        """Remove nested entries: `DELETE .../<Child>/{child_id}` for one id, or `DELETE
+        .../<Child>` with `[{"id": n}]` for several.
+
+        Returns the resulting list. Required: `parent_id`, `child_ids` (one id or a non-empty
+        iterable). A DELETE, idempotent: retried after transport errors and retryable statuses.
+        """
         if isinstance(child_ids, int):
             await self._gate("DELETE")
             request = Request(

@@ -202,13 +202,18 @@ class Resource(Generic[M]):
         consistency: str = "repair",
         **options: Any,
     ) -> Paginator[M]:
-        """Every matching item, paged (`order_by`, `display_fields`, `expand`, filters ...).
+        """Every matching item of the noun: `GET /REST/1/<Noun>` with the query's filters.
 
-        Sorted by `order_by` with the id as the last key (by id when no order is given), so the
-        order is total. `consistency` (default `"repair"`): every item that exists for the
-        whole listing comes out exactly once even while the collection changes; `"raise"`
-        raises `ListingChanged` instead, `"off"` pages plainly (see `Paginator`). `cursor`:
-        a `.cursor` of an earlier run of the same listing, to continue after it.
+        Returns `Paginator[Model]`: pages by `offset`/`limit` (`page_size`, default the client's)
+        until `X-Full-Results-Count`, sorted by `order_by` with the id as the last key (by id when
+        no order is given), so the order is total; up to `fetch_ahead` pages (default: the
+        concurrency cap) are in flight. `consistency` (default `"repair"`): every item that exists
+        for the whole listing comes out exactly once even while the collection changes; `"raise"`
+        raises `ListingChanged` instead, `"off"` pages plainly. `cursor`: the `.cursor` of an
+        earlier run of the same listing, to continue after it. A query too long for a URL goes as
+        `POST` with `X-HTTP-Method-Override: GET` (servers 9.0.0 and newer). Options: `order_by`,
+        `display_fields`, `expand`, filters. No parameter is required. A GET (or that read-only
+        POST, marked idempotent): retried after transport errors and retryable statuses.
         """
         q = self.query(query, **options)
         size = page_size if page_size is not None else self._ctx.page_size
@@ -228,7 +233,13 @@ class Resource(Generic[M]):
         )
 
     async def count(self, query: Query | None = None, **options: Any) -> int:
-        """How many items match, from one `HEAD` (no rows transferred)."""
+        """How many items match: one `HEAD /REST/1/<Noun>?limit=1`, read from `X-Full-Results-
+        Count`.
+
+        Returns `int`; no rows are transferred. No parameter is required. A HEAD (or, for a long
+        query, a read-only POST marked idempotent): retried after transport errors and retryable
+        statuses.
+        """
         await self._gate(write=False)
         q = self.query(query, **options)
         params = [(k, v) for k, v in q.to_params(self.spec) if k not in {"limit", "offset"}]
@@ -255,7 +266,11 @@ class Resource(Generic[M]):
         expand: Mapping[str, Expansion] | None = None,
         display_fields: Sequence[str] | None = None,
     ) -> M:
-        """One item by id (`NotFound` when it does not exist)."""
+        """One item by id: `GET /REST/1/<Noun>/{id}`.
+
+        Returns the noun's model; `NotFound` when it does not exist. Required: `ident`. One request,
+        no paging. A GET: retried after transport errors and retryable statuses (429, most 5xx).
+        """
         await self._gate(write=False)
         q = Query.build(expand=expand, display_fields=display_fields)
         request = Request(
@@ -278,7 +293,12 @@ class Resource(Generic[M]):
         return value
 
     async def create(self, data: WriteData, *, strict: bool = False) -> M:
-        """Create one item; `strict=True` raises `IgnoredFieldsError` if fields were skipped."""
+        """Create one item: `POST /REST/1/<Noun>` (JSON).
+
+        Returns the created model. Fields the server skipped are logged, or raise
+        `IgnoredFieldsError` with `strict=True`. Required: `data`. A POST: not retried once sent, so
+        it never runs twice.
+        """
         self._allow("POST")
         body = encode_body(self.spec, data, with_id=False)
         await self._gate(write=True)
@@ -287,7 +307,11 @@ class Resource(Generic[M]):
         return self._finish(await self._ctx.send(request), strict)
 
     async def update(self, ident: int, data: WriteData, *, strict: bool = False) -> M:
-        """Update fields of one item (partial bodies are fine)."""
+        """Update fields of one item: `PUT /REST/1/<Noun>/{id}` (JSON; a partial body is fine).
+
+        Returns the updated model; skipped fields as for `create`. Required: `ident`, `data`. A PUT,
+        idempotent: retried after transport errors and retryable statuses.
+        """
         self._allow("PUT")
         body = encode_body(self.spec, data)
         body.pop("id", None)
@@ -302,7 +326,11 @@ class Resource(Generic[M]):
         return self._finish(await self._ctx.send(request), strict)
 
     async def delete(self, ident: int) -> None:
-        """Delete one item."""
+        """Delete one item: `DELETE /REST/1/<Noun>/{id}`.
+
+        Returns None. Required: `ident`. A DELETE, idempotent: retried after transport errors and
+        retryable statuses.
+        """
         self._allow("DELETE")
         await self._gate(write=True)
         request = Request(
@@ -311,7 +339,11 @@ class Resource(Generic[M]):
         await self._ctx.send(request)
 
     async def merge(self, target: int, sources: Iterable[int]) -> M:
-        """Fold duplicate items `sources` into `target` (`MERGE /<Noun>/<target>`)."""
+        """Fold duplicate items `sources` into `target`: `MERGE /REST/1/<Noun>/{target}` (JSON).
+
+        Returns the merged target's model. Required: `target`, `sources` (non-empty, without the
+        target). Not idempotent: not retried once sent.
+        """
         self._allow("MERGE")
         ids = [check_id(s, "source id") for s in sources]
         target_id = check_id(target, "target id")
@@ -387,7 +419,12 @@ class Resource(Generic[M]):
     async def create_many(
         self, items: Iterable[WriteData], *, batch_size: int = ADVISED_BATCH
     ) -> BulkResult[M]:
-        """Create any number of items in batches; one `BulkItem` per input, in input order."""
+        """Create any number of items: `POST /REST/1/<Noun>` with a JSON array per batch.
+
+        Returns `BulkResult`: one `BulkItem` per input, in input order, failures kept per item.
+        Batches of `batch_size` run up to the concurrency cap at once. Required: `items`. Each batch
+        is a POST: not retried once sent, so it never runs twice.
+        """
         self._allow("POST")
         bodies = [
             encode_body(self.spec, d, with_id=False, what=f"item {i}") for i, d in enumerate(items)
@@ -397,7 +434,12 @@ class Resource(Generic[M]):
     async def update_many(
         self, items: Iterable[WriteData], *, batch_size: int = ADVISED_BATCH
     ) -> BulkResult[M]:
-        """Update any number of items (each with its `id`) in batches."""
+        """Update any number of items (each with its `id`): `PUT /REST/1/<Noun>` with a JSON array
+        per batch.
+
+        Returns `BulkResult`, one `BulkItem` per input in order. Required: `items`. Each batch is a
+        PUT, idempotent: retried after transport errors and retryable statuses.
+        """
         self._allow("PUT")
         bodies = [
             encode_body(self.spec, d, with_id=True, what=f"item {i}") for i, d in enumerate(items)
@@ -407,7 +449,11 @@ class Resource(Generic[M]):
     async def delete_many(
         self, ids: Iterable[int], *, batch_size: int = ADVISED_BATCH
     ) -> BulkResult[int]:
-        """Delete any number of items by id; failures are matched back by id."""
+        """Delete any number of items by id: `DELETE /REST/1/<Noun>` with `[{"id": n}]` per batch.
+
+        Returns `BulkResult[int]`; failures are matched back to inputs by id. Required: `ids`. Each
+        batch is a DELETE, idempotent: retried after transport errors and retryable statuses.
+        """
         self._allow("DELETE")
         wanted = [check_id(i) for i in ids]
         await self._gate(write=True)

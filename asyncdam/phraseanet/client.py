@@ -105,11 +105,20 @@ class Phraseanet(ServiceBase):
         return f"Phraseanet(base_url={str(self.root)!r}, auth={self.dialect.auth!r})"
 
     async def api_info(self) -> dict[str, Any]:
-        """`GET /api/` (no token needed): name, type and the versions the server offers."""
+        """What the server is: `GET /api/` (sent without the token).
+
+        Returns the plain JSON (name, type, the API versions offered). No parameter is required. One
+        request, no paging. A GET: retried after transport errors and retryable statuses (429, most
+        5xx).
+        """
         request = Request(method="GET", path="", authenticated=False, cacheable=False)
         return payload_dict(await self._client.send(request))
 
     async def hello_v3(self) -> Any:
-        """`GET /api/v3/hello/`: a cheap authenticated check (answers `["hello"]`)."""
+        """A cheap authenticated check: `GET /api/v3/hello/` (answers `["hello"]`).
+
+        Returns the unwrapped answer. No parameter is required; a bad token raises. A GET: retried
+        after transport errors and retryable statuses (429, most 5xx).
+        """
         request = Request(method="GET", path="v3/hello/", cacheable=False)
         return payload(await self._client.send(request))

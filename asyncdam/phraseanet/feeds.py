@@ -35,7 +35,11 @@ class Feeds(ResourceGroup):
     """Publication feeds the user can read."""
 
     async def list(self) -> builtins.list[m.Feed]:
-        """`GET /api/v1/feeds/list/`."""
+        """The publication feeds the user can read: `GET /api/v1/feeds/list/`.
+
+        Returns `list[Feed]`. No parameter is required. One request, no paging. A GET: retried after
+        transport errors and retryable statuses (429, most 5xx).
+        """
         return await self._many(self._request("GET", "v1/feeds/list/"), "feeds", m.Feed)
 
     def _decode(self, response: Response) -> builtins.list[m.FeedEntry]:
@@ -53,7 +57,13 @@ class Feeds(ResourceGroup):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
     ) -> Paginator[m.FeedEntry]:
-        """`GET /api/v1/feeds/content/`: entries of all (or the given) feeds, newest first."""
+        """Entries of all feeds (or of `feeds`), newest first: `GET /api/v1/feeds/content/`.
+
+        Returns `Paginator[FeedEntry]`: pages by `offset_start`/`per_page` in the query (at most 20,
+        the server's cap for this route) until `total_entries`; `fetch_ahead` pages may be in
+        flight, and `cursor` resumes a listing. No parameter is required. A GET: retried after
+        transport errors and retryable statuses (429, most 5xx).
+        """
         size = opt_int(per_page, "per_page", low=1, high=AGGREGATED_MAX) or AGGREGATED_MAX
         start = opt_int(offset_start, "offset_start", low=0) or 0
         query = form({"feeds": id_list(feeds, "feeds"), "offset_start": start, "per_page": size})
@@ -79,7 +89,14 @@ class Feeds(ResourceGroup):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
     ) -> Paginator[m.FeedEntry]:
-        """`GET /api/v1/feeds/{id}/content/`: one feed's entries (the server sends oldest first)."""
+        """One feed's entries (the server sends them oldest first): `GET
+        /api/v1/feeds/{feed_id}/content/`.
+
+        Returns `Paginator[FeedEntry]`: pages by `offset_start`/`per_page` in the query (at most
+        100) until the feed's `total_entries`; `fetch_ahead` and `cursor` as for `entries`.
+        Required: `feed_id`. A GET: retried after transport errors and retryable statuses (429, most
+        5xx).
+        """
         size = opt_int(per_page, "per_page", low=1, high=FEED_MAX) or FEED_MAX
         start = opt_int(offset_start, "offset_start", low=0) or 0
         request = self._request(
@@ -97,7 +114,11 @@ class Feeds(ResourceGroup):
 
     @checked
     async def entry(self, entry_id: int) -> m.FeedEntry:
-        """`GET /api/v1/feeds/entry/{id}/`."""
+        """One feed entry: `GET /api/v1/feeds/entry/{entry_id}/`.
+
+        Returns `FeedEntry`. Required: `entry_id`. One request, no paging. A GET: retried after
+        transport errors and retryable statuses (429, most 5xx).
+        """
         request = self._request(
             "GET", "v1/feeds/entry/{entry_id}/", {"entry_id": req_id(entry_id, "entry_id")}
         )

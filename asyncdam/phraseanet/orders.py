@@ -35,7 +35,12 @@ class Orders(ResourceGroup):
     async def list(
         self, *, page: int = 1, per_page: int = 10, includes: Sequence[str] | None = None
     ) -> dict[str, Any]:
-        """`GET /api/v2/orders/`: one page (`page` >= 1, `per_page` 1-100)."""
+        """One page of orders: v2 `GET /api/v2/orders/`.
+
+        Returns the unwrapped page (plain JSON); it does not page on its own: ask for `page` >= 1
+        with `per_page` 1-100 (checked before sending). No parameter is required. A GET: retried
+        after transport errors and retryable statuses (429, most 5xx).
+        """
         query = form(
             {
                 "page": opt_int(page, "page", low=1),
@@ -47,17 +52,30 @@ class Orders(ResourceGroup):
 
     @checked
     async def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """`POST /api/v2/orders/` (JSON)."""
+        """Place an order: v2 `POST /api/v2/orders/` (JSON).
+
+        Returns the order as sent back (plain JSON). Required: `body`, a mapping. A POST: not
+        retried once sent, so it never runs twice.
+        """
         return await self._payload(self._request("POST", "v2/orders/", json=_body(body)))
 
     @checked
     async def get(self, order_id: int) -> dict[str, Any]:
-        """`GET /api/v2/orders/{id}`."""
+        """One order: v2 `GET /api/v2/orders/{order_id}`.
+
+        Returns the order (plain JSON). Required: `order_id`. One request, no paging. A GET: retried
+        after transport errors and retryable statuses (429, most 5xx).
+        """
         return await self._payload(self._request("GET", "v2/orders/{order_id}", _o(order_id)))
 
     @checked
     async def accept(self, order_id: int, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """`POST /api/v2/orders/{id}/accept` (JSON, e.g. the elements to accept)."""
+        """Accept an order (or some of its elements): v2 `POST /api/v2/orders/{order_id}/accept`
+        (JSON).
+
+        Returns the unwrapped answer (plain JSON). Required: `order_id`. A POST: not retried once
+        sent, so it never runs twice.
+        """
         request = self._request(
             "POST", "v2/orders/{order_id}/accept", _o(order_id), json=_body(body or {})
         )
@@ -65,7 +83,11 @@ class Orders(ResourceGroup):
 
     @checked
     async def deny(self, order_id: int, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """`POST /api/v2/orders/{id}/deny` (JSON)."""
+        """Deny an order (or some of its elements): v2 `POST /api/v2/orders/{order_id}/deny` (JSON).
+
+        Returns the unwrapped answer (plain JSON). Required: `order_id`. A POST: not retried once
+        sent, so it never runs twice.
+        """
         request = self._request(
             "POST", "v2/orders/{order_id}/deny", _o(order_id), json=_body(body or {})
         )
@@ -73,6 +95,10 @@ class Orders(ResourceGroup):
 
     @checked
     async def archive(self, order_id: int) -> dict[str, Any]:
-        """`GET /api/v2/orders/{id}/archive`."""
+        """Archive an order: v2 `GET /api/v2/orders/{order_id}/archive`.
+
+        Returns the unwrapped answer (plain JSON). Required: `order_id`. A GET: retried after
+        transport errors and retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", "v2/orders/{order_id}/archive", _o(order_id))
         return await self._payload(request)

@@ -106,14 +106,18 @@ class RecordSearch(SearchMixin):
         search_type: Literal[0, 1] = 0,
         consistency: str = "repair",
     ) -> Paginator[m.Record] | Paginator[m.Story]:
-        """Every matching record, each once, in the server's order (`POST /api/v1/search/`).
+        """Every matching record, each once, in the server's order: `POST /api/v1/search/`.
 
-        `search_type=1` yields stories instead (as `pn.stories.search()` does).
-        `sort="random"` is refused here (each page would be reshuffled); `search_page()` takes it.
-        Without a query or `sort`, records come oldest first (`created_on` ascending), so records
-        added meanwhile land at the end. `consistency` (default `"repair"`): every record that
-        exists for the whole listing comes out once even while the base changes; `"raise"`
-        raises `ListingChanged` instead of repairing, `"off"` pages plainly (see `Paginator`).
+        Returns `Paginator[Record]` (`Paginator[Story]` with `search_type=1`, as
+        `pn.stories.search()` does): pages by `offset_start`/`per_page` (default 100) in the form
+        body until the reply's `total_results`, within the search index window; `fetch_ahead` pages
+        may be in flight and `cursor` resumes a listing. `sort="random"` is refused here (each page
+        would be reshuffled); `search_page()` takes it. Without a query or `sort`, records come
+        oldest first (`created_on` ascending), so records added meanwhile land at the end.
+        `consistency` (default `"repair"`): every record present for the whole listing comes out
+        once even while the base changes; `"raise"` raises `ListingChanged` instead, `"off"` pages
+        plainly. No parameter is required (an empty query matches everything). A read sent as POST
+        and marked idempotent: retried after transport errors and retryable statuses.
         """
         if search_type not in (0, 1):
             raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
@@ -180,7 +184,12 @@ class RecordSearch(SearchMixin):
         offset_start: int = 0,
         extended: bool = False,
     ) -> m.SearchPage:
-        """One page of `/api/v1/search/` with its counters, facets and suggestions."""
+        """One page of `POST /api/v1/search/` with its counters, facets and suggestions.
+
+        Returns `SearchPage`; it does not page on its own (`offset_start`, `per_page`). No parameter
+        is required. A read sent as POST and marked idempotent: retried after transport errors and
+        retryable statuses.
+        """
         if search_type not in (0, 1):
             raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
         filters = search_fields(
@@ -231,7 +240,14 @@ class RecordSearch(SearchMixin):
         cursor: dict[str, Any] | None = None,
         consistency: str = "repair",
     ) -> Paginator[m.LightResult]:
-        """v2 `/search/`: ids, collection and `version` (update time) only, for sync jobs."""
+        """Light search results for sync jobs: v2 `POST /api/v2/search/` (ids, collection and
+        `version`).
+
+        Returns `Paginator[LightResult]`: pages by `offset_start`/`per_page` in the form body until
+        the reply's total, like `search()`, with the same `consistency` choice. No parameter is
+        required. A read sent as POST and marked idempotent: retried after transport errors and
+        retryable statuses.
+        """
         if search_type not in (0, 1):
             raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")
         filters = search_fields(
@@ -282,9 +298,13 @@ class RecordSearch(SearchMixin):
         cursor: dict[str, Any] | None = None,
         consistency: str = "repair",
     ) -> Paginator[m.Record]:
-        """v3 `/search/` by offset/limit (limit 1-100, checked here: the server 500s otherwise).
+        """Records (or, with `search_type=1`, stories in the v3 record shape): v3 `POST
+        /api/v3/search/`.
 
-        With `search_type=1` the items are stories in the v3 record shape (children counters).
+        Returns `Paginator[Record]`: pages by `offset`/`limit` in the form body (limit 1-100,
+        checked here: the server answers 500 otherwise) until the reply's total; `fetch_ahead`,
+        `cursor` and `consistency` as for `search()`. No parameter is required. A read sent as POST
+        and marked idempotent: retried after transport errors and retryable statuses.
         """
         if search_type not in (0, 1):
             raise InvalidRequestError("search_type must be 0 (records) or 1 (stories)")

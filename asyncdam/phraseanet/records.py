@@ -95,7 +95,12 @@ class Records(RecordSearch):
         subdef_url_ttl: int | None = None,
         extended: bool = False,
     ) -> m.Record:
-        """`GET /api/v1/records/{d}/{r}/` (extended adds subdefs, metadata, status, caption)."""
+        """One record: `GET /api/v1/records/{databox_id}/{record_id}/`.
+
+        Returns `Record`; `extended=True` adds subdefs, metadata, status and caption in the same
+        answer. Required: `databox_id`, `record_id`. One request, no paging. A GET: retried after
+        transport errors and retryable statuses (429, most 5xx).
+        """
         ttl = opt_int(subdef_url_ttl, "subdef_url_ttl", low=-1)
         query = [("subdef_url_ttl", str(ttl))] if ttl is not None else None
         request = self._request(
@@ -107,7 +112,13 @@ class Records(RecordSearch):
     async def get_v3(
         self, databox_id: int, record_id: int, *, include: Sequence[str] | None = None
     ) -> m.Record:
-        """`GET /api/v3/records/{d}/{r}/` (the record is the whole `response`; stories too)."""
+        """One record (stories too) in the v3 shape: `GET
+        /api/v3/records/{databox_id}/{record_id}/`.
+
+        Returns `Record` (the whole `response` is the record). Required: `databox_id`, `record_id`.
+        One request, no paging. A GET: retried after transport errors and retryable statuses (429,
+        most 5xx).
+        """
         query = form({"include": str_list(include, "include")})
         request = self._request(
             "GET", "v3/records/{databox_id}/{record_id}/", _ids(databox_id, record_id), query=query
@@ -117,25 +128,45 @@ class Records(RecordSearch):
 
     @checked
     async def caption(self, databox_id: int, record_id: int) -> list[m.CaptionField]:
-        """`GET .../caption/`: caption fields (multi-values joined with ' ; ')."""
+        """A record's caption: `GET /api/v1/records/{databox_id}/{record_id}/caption/`.
+
+        Returns `list[CaptionField]` (multiple values joined with ' ; '). Required: `databox_id`,
+        `record_id`. One request, no paging. A GET: retried after transport errors and retryable
+        statuses (429, most 5xx).
+        """
         request = self._request("GET", R + "caption/", _ids(databox_id, record_id))
         return await self._many(request, "caption_metadatas", m.CaptionField)
 
     @checked
     async def metadatas(self, databox_id: int, record_id: int) -> list[m.RecordMetadata]:
-        """`GET .../metadatas/`: one entry per value, with `meta_id` for editing."""
+        """A record's metadata values: `GET /api/v1/records/{databox_id}/{record_id}/metadatas/`.
+
+        Returns `list[RecordMetadata]`, one entry per value with its `meta_id` for editing.
+        Required: `databox_id`, `record_id`. One request, no paging. A GET: retried after transport
+        errors and retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", R + "metadatas/", _ids(databox_id, record_id))
         return await self._many(request, "record_metadatas", m.RecordMetadata)
 
     @checked
     async def status(self, databox_id: int, record_id: int) -> list[m.StatusBit]:
-        """`GET .../status/`: the state of each defined status bit."""
+        """A record's status bits: `GET /api/v1/records/{databox_id}/{record_id}/status/`.
+
+        Returns `list[StatusBit]`, the state of each bit the databox defines. Required:
+        `databox_id`, `record_id`. One request, no paging. A GET: retried after transport errors and
+        retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", R + "status/", _ids(databox_id, record_id))
         return await self._many(request, "status", m.StatusBit)
 
     @checked
     async def related(self, databox_id: int, record_id: int) -> m.Related:
-        """`GET .../related/`: baskets and stories holding the record."""
+        """The baskets and stories holding a record: `GET
+        /api/v1/records/{databox_id}/{record_id}/related/`.
+
+        Returns `Related`. Required: `databox_id`, `record_id`. One request, no paging. A GET:
+        retried after transport errors and retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", R + "related/", _ids(databox_id, record_id))
         return structure(self._absolute(await self._payload(request)), m.Related, what="related")
 
@@ -148,7 +179,13 @@ class Records(RecordSearch):
         devices: Sequence[str] | None = None,
         mimes: Sequence[str] | None = None,
     ) -> list[m.Subdef]:
-        """`GET .../embed/`: the subdefs the user may see, optionally filtered."""
+        """The subdefs of a record the user may see: `GET
+        /api/v1/records/{databox_id}/{record_id}/embed/`.
+
+        Returns `list[Subdef]`, optionally filtered by `devices` and `mimes`. Required:
+        `databox_id`, `record_id`. One request, no paging. A GET: retried after transport errors and
+        retryable statuses (429, most 5xx).
+        """
         query = form({"devices": str_list(devices, "devices"), "mimes": str_list(mimes, "mimes")})
         request = self._request("GET", R + "embed/", _ids(databox_id, record_id), query=query)
         return await self._many(request, "embed", m.Subdef)
@@ -157,10 +194,12 @@ class Records(RecordSearch):
     async def set_metadatas(
         self, databox_id: int, record_id: int, metadatas: Sequence[Mapping[str, object]]
     ) -> list[m.RecordMetadata]:
-        """`POST .../setmetadatas/`: items `{meta_struct_id, meta_id?, value}`.
+        """Edit a record's metadata: `POST /api/v1/records/{databox_id}/{record_id}/setmetadatas/`.
 
-        No `meta_id` (or `meta_id: ""`) adds a value; an empty `value` with a `meta_id` deletes
-        that value.
+        Items are `{meta_struct_id, meta_id?, value}`: no `meta_id` (or `meta_id: ""`) adds a value;
+        an empty `value` with a `meta_id` deletes that value. Returns the record's
+        `list[RecordMetadata]` after the edit. Required: `databox_id`, `record_id`, `metadatas`
+        (non-empty). A POST: not retried once sent, so it never runs twice.
         """
         data = form({"metadatas": _metadata_updates(metadatas)})
         request = self._request("POST", R + "setmetadatas/", _ids(databox_id, record_id), data=data)
@@ -170,7 +209,12 @@ class Records(RecordSearch):
     async def set_status(
         self, databox_id: int, record_id: int, status: Mapping[int, bool]
     ) -> list[m.StatusBit]:
-        """`POST .../setstatus/`: `{bit: bool}` for bits 4-31 the databox defines."""
+        """Set a record's status bits: `POST /api/v1/records/{databox_id}/{record_id}/setstatus/`.
+
+        `status` maps bits 4-31 the databox defines to True/False. Returns `list[StatusBit]` after
+        the change. Required: `databox_id`, `record_id`, `status` (at least one bit). A POST: not
+        retried once sent, so it never runs twice.
+        """
         bits = _status(status)
         if not bits:
             raise InvalidRequestError("status must name at least one bit")
@@ -181,7 +225,12 @@ class Records(RecordSearch):
 
     @checked
     async def set_collection(self, databox_id: int, record_id: int, base_id: int) -> m.Record:
-        """`POST .../setcollection/`: move the record to collection `base_id`."""
+        """Move a record to collection `base_id`: `POST
+        /api/v1/records/{databox_id}/{record_id}/setcollection/`.
+
+        Returns the moved `Record`. Required: `databox_id`, `record_id`, `base_id`. A POST: not
+        retried once sent, so it never runs twice.
+        """
         request = self._request(
             "POST",
             R + "setcollection/",
@@ -192,7 +241,11 @@ class Records(RecordSearch):
 
     @checked
     async def delete(self, databox_id: int, record_id: int) -> None:
-        """`DELETE /api/v1/records/{d}/{r}/`."""
+        """Delete a record: `DELETE /api/v1/records/{databox_id}/{record_id}/`.
+
+        Returns None. Required: `databox_id`, `record_id`. A DELETE, idempotent: retried after
+        transport errors and retryable statuses.
+        """
         request = self._request("DELETE", R, _ids(databox_id, record_id))
         await self._raw(request)
 
@@ -206,7 +259,12 @@ class Records(RecordSearch):
         status: Sequence[Mapping[str, Any]] | None = None,
         base_id: int | None = None,
     ) -> m.Record:
-        """`PATCH /api/v3/records/{d}/{r}/` with a JSON body (actions set/add/delete/replace)."""
+        """Edit a record in one call: v3 `PATCH /api/v3/records/{databox_id}/{record_id}/` (JSON).
+
+        `metadatas` and `status` are lists of actions (set/add/delete/replace); `base_id` moves it.
+        Returns the updated `Record`. Required: `databox_id`, `record_id`, and at least one of
+        `metadatas`, `status`, `base_id`. A PATCH: not retried once sent, so it never runs twice.
+        """
         body: dict[str, Any] = {}
         if metadatas is not None:
             body["metadatas"] = _json_list(metadatas, "metadatas")
@@ -234,10 +292,13 @@ class Records(RecordSearch):
         force: Literal["record", "quarantine"] | None = None,
         nosubdefs: bool = False,
     ) -> m.UploadResult:
-        """`POST /api/v1/records/add/` (multipart): a file, or a `url` the server fetches.
+        """Add a record from a file, or from a `url` the server fetches: `POST /api/v1/records/add/`
+        (multipart).
 
         `status` is a binary string ("0b1011...") or an int; `force` bypasses or forces the
-        quarantine checks. The result's `url` is absolute; `.quarantined` tells where it went.
+        quarantine checks. Returns `UploadResult` (its `url` absolute; `.quarantined` tells where it
+        went). Required: `base_id` and exactly one of `file`, `url`. A POST: not retried once sent,
+        so it never runs twice.
         """
         if (file is None) == (url is None):
             raise InvalidRequestError("pass exactly one of file= or url=")
@@ -266,8 +327,12 @@ class Records(RecordSearch):
         *,
         body: Mapping[str, Any] | None = None,
     ) -> m.UploadResult:
-        """`POST /api/v3/records/{base_id}/`: a record from a file (multipart, JSON in `body`)
-        or an empty record from a JSON body; may land in quarantine (see `.quarantined`)."""
+        """Create a record: v3 `POST /api/v3/records/{base_id}/`, from a file (multipart, JSON in
+        `body`) or empty from a JSON body.
+
+        Returns `UploadResult`; it may land in quarantine (see `.quarantined`). Required: `base_id`.
+        A POST: not retried once sent, so it never runs twice.
+        """
         params = {"base_id": req_id(base_id, "base_id")}
         if body is not None and not isinstance(body, Mapping):
             raise InvalidRequestError("body must be a mapping")
@@ -291,7 +356,11 @@ class Records(RecordSearch):
         *,
         adapt: bool | None = None,
     ) -> m.Subdef:
-        """`POST /api/v1/embed/substitute/`: replace one subdef's file."""
+        """Replace one subdef's file: `POST /api/v1/embed/substitute/` (multipart).
+
+        Returns the new `Subdef`. Required: `databox_id`, `record_id`, `name` (the subdef), `file`.
+        A POST: not retried once sent, so it never runs twice.
+        """
         fields = {
             **_ids(databox_id, record_id),
             "name": req_str(name, "name"),

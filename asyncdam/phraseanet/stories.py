@@ -64,7 +64,13 @@ class Stories(SearchMixin):
         fetch_ahead: int | None = None,
         cursor: dict[str, Any] | None = None,
     ) -> Paginator[m.Story]:
-        """Every matching story, each once (`/api/v1/search/` with `search_type=1`)."""
+        """Every matching story, each once: `POST /api/v1/search/` with `search_type=1`.
+
+        Returns `Paginator[Story]`: pages by `offset_start`/`per_page` (default 100) in the form
+        body until the reply's `total_results`; `fetch_ahead` and `cursor` as for
+        `pn.records.search()`. No parameter is required. A read sent as POST and marked idempotent:
+        retried after transport errors and retryable statuses.
+        """
         filters = search_fields(
             query=query,
             bases=bases,
@@ -94,13 +100,21 @@ class Stories(SearchMixin):
 
     @checked
     async def get(self, databox_id: int, story_id: int) -> m.Story:
-        """`GET /api/v1/stories/{d}/{s}/` with its child records."""
+        """One story with its child records: `GET /api/v1/stories/{databox_id}/{story_id}/`.
+
+        Returns `Story`. Required: `databox_id`, `story_id`. One request, no paging. A GET: retried
+        after transport errors and retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", S + "/", _ids(databox_id, story_id))
         return await self._one(request, "story", m.Story)
 
     @checked
     async def embed(self, databox_id: int, story_id: int) -> list[m.Subdef]:
-        """`GET /api/v1/stories/{d}/{s}/embed/`."""
+        """A story's subdefs: `GET /api/v1/stories/{databox_id}/{story_id}/embed/`.
+
+        Returns `list[Subdef]`. Required: `databox_id`, `story_id`. One request, no paging. A GET:
+        retried after transport errors and retryable statuses (429, most 5xx).
+        """
         request = self._request("GET", S + "/embed/", _ids(databox_id, story_id))
         return await self._many(request, "embed", m.Subdef)
 
@@ -114,7 +128,11 @@ class Stories(SearchMixin):
         records: Sequence[RecordRef] | None = None,
         cover: RecordRef | None = None,
     ) -> str:
-        """`POST /api/v1/stories` (JSON): one story; returns its absolute URL."""
+        """Create one story: `POST /api/v1/stories` (JSON).
+
+        Returns the new story's absolute URL. Required: `base_id`; `cover` is added to `records`
+        when missing there. A POST: not retried once sent, so it never runs twice.
+        """
         story: dict[str, Any] = {"base_id": req_id(base_id, "base_id")}
         if title is not None:
             story["title"] = opt_str(title, "title")
@@ -141,7 +159,13 @@ class Stories(SearchMixin):
     async def add_records(
         self, databox_id: int, story_id: int, records: Sequence[RecordRef]
     ) -> list[str]:
-        """`POST .../addrecords` (JSON): returns the children added as `"d_r"` strings."""
+        """Add child records to a story: `POST /api/v1/stories/{databox_id}/{story_id}/addrecords`
+        (JSON).
+
+        Returns the children added as `"d_r"` strings (see `child_key`). Required: `databox_id`,
+        `story_id`, `records` (non-empty pairs). A POST: not retried once sent, so it never runs
+        twice.
+        """
         request = self._request(
             "POST",
             S + "/addrecords",
@@ -157,7 +181,13 @@ class Stories(SearchMixin):
     async def remove_records(
         self, databox_id: int, story_id: int, records: Sequence[RecordRef]
     ) -> list[str]:
-        """`DELETE .../delrecords` (JSON body): returns the children removed as `"d_r"`."""
+        """Remove child records from a story: `DELETE
+        /api/v1/stories/{databox_id}/{story_id}/delrecords` (JSON body).
+
+        Returns the children removed as `"d_r"` strings. Required: `databox_id`, `story_id`,
+        `records` (non-empty pairs). A DELETE, idempotent: retried after transport errors and
+        retryable statuses.
+        """
         request = self._request(
             "DELETE",
             S + "/delrecords",
@@ -179,7 +209,12 @@ class Stories(SearchMixin):
         thumbnail_cover_source: str | None = None,
         preview_cover_source: str | None = None,
     ) -> Any:
-        """`POST .../setcover` (JSON): use a child record's subdefs as the story cover."""
+        """Use a child record's subdefs as the story cover: `POST
+        /api/v1/stories/{databox_id}/{story_id}/setcover` (JSON).
+
+        Returns the unwrapped answer (plain JSON). Required: `databox_id`, `story_id`, `record_id`.
+        A POST: not retried once sent, so it never runs twice.
+        """
         body: dict[str, Any] = {"record_id": req_id(record_id, "record_id")}
         for key, value in (
             ("thumbnail_cover_source", thumbnail_cover_source),
@@ -192,7 +227,12 @@ class Stories(SearchMixin):
 
     @checked
     async def get_v3(self, databox_id: int, story_id: int) -> m.Record:
-        """`GET /api/v3/stories/{d}/{s}/`: the story in the v3 record shape (404 if a record)."""
+        """One story in the v3 record shape: `GET /api/v3/stories/{databox_id}/{story_id}/`.
+
+        Returns `Record` (404 if the id is a plain record). Required: `databox_id`, `story_id`. One
+        request, no paging. A GET: retried after transport errors and retryable statuses (429, most
+        5xx).
+        """
         request = self._request(
             "GET", "v3/stories/{databox_id}/{story_id}/", _ids(databox_id, story_id)
         )
@@ -202,7 +242,12 @@ class Stories(SearchMixin):
     async def children(
         self, databox_id: int, story_id: int, *, offset: int = 0, limit: int = 100
     ) -> list[str]:
-        """`GET /api/v3/stories/{d}/{s}/children/`: absolute URLs of up to `limit` children."""
+        """A story's children: `GET /api/v3/stories/{databox_id}/{story_id}/children/`.
+
+        Returns the absolute URLs of up to `limit` children from `offset`: one page, not a
+        paginator. Required: `databox_id`, `story_id`. A GET: retried after transport errors and
+        retryable statuses (429, most 5xx).
+        """
         paging = v3_paging(page=None, per_page=None, offset=offset, limit=limit, cursor=None)
         query = [(k, str(v)) for k, v in paging.items() if v is not None]
         request = self._request(

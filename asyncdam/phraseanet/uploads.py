@@ -26,7 +26,11 @@ class Uploads(ResourceGroup):
 
     @checked
     async def enqueue(self, body: Mapping[str, Any]) -> Any:
-        """`POST /api/v1/upload/enqueue/` (JSON, schema errors answer 422): returns `data`."""
+        """Queue an asynchronous upload: `POST /api/v1/upload/enqueue/` (JSON).
+
+        Returns the reply's `data` (schema errors answer 422). Required: `body`, a mapping. A POST:
+        not retried once sent, so it never runs twice.
+        """
         if not isinstance(body, Mapping):
             raise InvalidRequestError("body must be a mapping")
         request = self._request("POST", "v1/upload/enqueue/", json=dict(body))
@@ -62,7 +66,14 @@ class Downloads(ResourceGroup):
     async def stream(
         self, target: Target, *, download: bool = False
     ) -> AsyncIterator[StreamedResponse]:
-        """`async with pn.downloads.stream(subdef) as r: async for chunk in r.aiter_bytes()`."""
+        """A subdef's file as a stream: `GET` on its permalink (or signed `/medias/` URL).
+
+        Use as `async with pn.downloads.stream(subdef) as r:` then `async for chunk in
+        r.aiter_bytes()`. The URL carries its own token, so no OAuth header is sent; it must be on
+        the API's origin. Required: `target` (a `Subdef`, a `Permalink` or a URL). A GET: retried
+        after transport errors and retryable statuses until the body starts, never in the middle of
+        it.
+        """
         url = self._url(target, download)
         request = Request(method="GET", url=url, authenticated=False, cacheable=False)
         async with self._client.stream(request) as response:
@@ -71,18 +82,31 @@ class Downloads(ResourceGroup):
     async def iter_bytes(
         self, target: Target, *, chunk_size: int = 65536, download: bool = False
     ) -> AsyncIterator[bytes]:
-        """The file as an async iterator of byte chunks."""
+        """A subdef's file as an async iterator of byte chunks (`GET` on its permalink).
+
+        Yields `bytes` of up to `chunk_size`. Required: `target`. Retried as for `stream`, never in
+        the middle of the body.
+        """
         async with self.stream(target, download=download) as response:
             async for chunk in response.aiter_bytes(chunk_size):
                 yield chunk
 
     async def read(self, target: Target) -> bytes:
-        """The whole file in memory."""
+        """A subdef's whole file in memory (`GET` on its permalink).
+
+        Returns `bytes`; for big files use `save` or `iter_bytes`. Required: `target`. Retried as
+        for `stream`.
+        """
         async with self.stream(target) as response:
             return await response.read()
 
     async def save(self, target: Target, path: str | os.PathLike[str]) -> int:
-        """Write the file to `path` (via a temporary name, renamed when complete); bytes written."""
+        """Write a subdef's file to `path` (`GET` on its download URL).
+
+        Returns the number of bytes written. The bytes go to `path` + `.part`, renamed only when
+        complete, so a failure leaves no partial file. Required: `target`, `path`. Retried as for
+        `stream`.
+        """
         final = anyio.Path(path)
         partial = final.with_name(final.name + ".part")
         written = 0
