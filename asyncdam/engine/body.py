@@ -130,7 +130,10 @@ class BodyDecoder:
 
 def declared_length(headers: httpx.Headers) -> int | None:
     """The Content-Length of an unencoded body (a lower bound of its size), or None."""
-    encoding = headers.get("content-encoding")
+    return _declared(headers, headers.get("content-encoding"))
+
+
+def _declared(headers: httpx.Headers, encoding: str | None) -> int | None:
     if encoding and encoding.strip().lower() != "identity":
         return None
     value = headers.get("content-length")
@@ -207,13 +210,13 @@ async def read_limited(raw: httpx.Response, *, limit: int, setting: str, url: st
         if len(content) > limit:
             raise _too_large(limit, setting, raw, url)
         return content
-    declared = declared_length(raw.headers)
+    coding = raw.headers.get("content-encoding")
+    declared = _declared(raw.headers, coding)
     if declared is not None and declared > limit:
         raise _too_large(limit, setting, raw, url, declared)
-    decoder = _decoder(raw, url)
     parts: list[bytes] = []
     total = 0
-    if decoder.identity:
+    if not coding or _decoder(raw, url).identity:
         # The hot path: most JSON answers are small and unencoded on loopback or gzip elsewhere.
         async for chunk in raw.aiter_raw():
             total += len(chunk)

@@ -15,6 +15,7 @@ from asyncdam.engine.errors import DecodeError
 __all__ = ["charset_of", "decode_text", "parse_json"]
 
 _UTF8 = frozenset({"utf-8", "utf8"})
+_BOM = b"\xef\xbb\xbf"
 
 
 def charset_of(content_type: str) -> str | None:
@@ -30,7 +31,12 @@ def charset_of(content_type: str) -> str | None:
 
 def decode_text(content: bytes, charset: str | None, *, method: str = "", url: str = "") -> str:
     """The body as text in `charset` (UTF-8 when None); invalid bytes are a `DecodeError`."""
-    encoding = "utf-8-sig" if charset is None or charset in _UTF8 else charset
+    encoding = charset or "utf-8"
+    if charset is None or charset in _UTF8:
+        # UTF-8 with a byte-order mark tolerated ("utf-8-sig" does the same, more slowly).
+        encoding = "utf-8"
+        if content.startswith(_BOM):
+            content = content[3:]
     try:
         return content.decode(encoding)
     except LookupError:
@@ -48,7 +54,7 @@ def decode_text(content: bytes, charset: str | None, *, method: str = "", url: s
 
 def parse_json(content: bytes, *, content_type: str = "", method: str = "", url: str = "") -> Any:
     """Parse a JSON body; a `DecodeError` for an empty, undecodable, invalid or too deep body."""
-    if not content.strip():
+    if not content or content.isspace():  # no copy of a large body just to look
         raise DecodeError("empty body where JSON was expected", method=method, url=url)
     text = decode_text(content, charset_of(content_type), method=method, url=url)
     try:
