@@ -29,6 +29,7 @@ class DocFacts:
     required: tuple[str, ...]
     idempotent_post: bool
     source: str | None  # where the operation's facts came from when not the spec snapshot
+    identified: bool = True  # the items have an `id`, so listing consistency can check them
 
 
 def _summary(f: DocFacts, variant: str) -> str:
@@ -66,9 +67,13 @@ def _returns(f: DocFacts, variant: str) -> str:
         return (
             f"Returns `Paginator[{f.model}]`: `async for` requests each next page as needed, "
             f"following the Link and Pagination headers, with `per_page` (default 100, the API's "
-            f"maximum) in {where}. `cursor=` continues an earlier run's `.cursor`; items that "
-            "exist throughout come out once even while the data changes (`consistency=`, see "
-            "`Paginator`)."
+            f"maximum) in {where}. `cursor=` continues an earlier run's `.cursor`; "
+            + (
+                "items that exist throughout come out once even while the data changes "
+                "(`consistency=`, see `Paginator`)."
+                if f.identified
+                else "the items carry no id, so `consistency=` cannot check this listing."
+            )
         )
     if f.result_kind == "many":
         return f"Returns `list[{f.model}]`; the route does not page."

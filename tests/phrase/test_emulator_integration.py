@@ -82,3 +82,15 @@ async def test_one_failing_locale_fails_the_pull_with_its_own_error(
     project = await _project(phrase)
     with pytest.raises(NotFound):
         await phrase.pull(project, tmp_path, locales=["no-such-locale"])
+
+
+async def test_account_search_lists_every_match(phrase: Phrase) -> None:
+    # Body-paged search: every page of results is read, and the pages do not overlap.
+    accounts = [a async for a in phrase.accounts.list()]
+    assert accounts and accounts[0].id
+    everything = [r async for r in phrase.search.in_account(accounts[0].id, per_page=100)]
+    paged = [r async for r in phrase.search.in_account(accounts[0].id, per_page=7)]
+    assert len(everything) > 7
+    assert [(r.translation and r.translation.id) for r in paged] == [
+        (r.translation and r.translation.id) for r in everything
+    ]

@@ -75,10 +75,29 @@ async def test_default_page_size_is_100(phrase: Phrase, mock: Any) -> None:
     assert route.calls.last.request.url.params["per_page"] == "100"
 
 
-async def test_account_search_sends_paging_in_body(phrase: Phrase, mock: Any) -> None:
-    # The spec types this response as one object, so it is a plain call, paged by hand.
-    route = mock.post("/accounts/a1/search").respond(200, json={"query": "x"})
-    result = await phrase.search.in_account("a1", query="x", locale_code="en", page=2)
-    body = json.loads(route.calls.last.request.content)
-    assert body == {"query": "x", "locale_code": "en", "page": 2, "per_page": 100}
-    assert result.query == "x"
+async def test_account_search_pages_in_the_body(phrase: Phrase, mock: Any) -> None:
+    # The spec types the answer as one object, but the route pages up to 10,000 results with
+    # page/per_page in the JSON body and a Pagination header: it is read as a listing.
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        page, size = body["page"], body["per_page"]
+        results = [{"query": "x", "excerpt": f"r{i}"} for i in range(5)]
+        last = -(-len(results) // size)
+        header = {
+            "total_count": len(results),
+            "total_pages_count": last,
+            "current_page": page,
+            "current_per_page": size,
+            "previous_page": page - 1 or None,
+            "next_page": page + 1 if page < last else None,
+        }
+        chunk = results[(page - 1) * size : page * size]
+        return httpx.Response(200, json=chunk, headers={"Pagination": json.dumps(header)})
+
+    route = mock.post("/accounts/a1/search").mock(side_effect=answer)
+    found = phrase.search.in_account("a1", query="x", locale_code="en", per_page=2)
+    assert [r.excerpt async for r in found] == [f"r{i}" for i in range(5)]
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    assert sorted(b["page"] for b in bodies) == [1, 2, 3]
+    assert all(b["query"] == "x" and b["locale_code"] == "en" for b in bodies)
+    assert all(b["per_page"] == 2 for b in bodies)

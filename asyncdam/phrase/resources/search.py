@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from asyncdam.engine.pagination import Paginator
 from asyncdam.phrase import models
 from asyncdam.phrase._runtime import Op, P
 from asyncdam.phrase.resource_base import ResourceBase
@@ -34,7 +36,7 @@ _SEARCH_IN_ACCOUNT = Op(
 class SearchResource(ResourceBase):
     """`phrase.search`: the 1 operation tagged `Search`."""
 
-    async def in_account(
+    def in_account(
         self,
         account_id: str,
         /,
@@ -45,18 +47,24 @@ class SearchResource(ResourceBase):
         per_page: int = 100,
         project_ids: Sequence[str] | None = None,
         otp: str | None = None,
-    ) -> models.AccountSearchResult:
-        """The `AccountSearchResult` that POST /accounts/{account_id}/search answers with.
+        cursor: dict[str, Any] | None = None,
+        consistency: str = "repair",
+    ) -> Paginator[models.AccountSearchResult]:
+        """Every `AccountSearchResult` that POST /accounts/{account_id}/search lists, fetched page
+        by page.
 
-        Returns `AccountSearchResult`, one page: the route takes `page`/`per_page` in the JSON body,
-        but the spec types its answer as one object, so pass `page` to walk further. Required:
-        `account_id`. Retried after transport errors and retryable statuses (429, most 5xx) within
-        the retry budget: this POST only reads, so it is marked idempotent. Operation
-        `search/in_account`.
+        Returns `Paginator[AccountSearchResult]`: `async for` requests each next page as needed,
+        following the Link and Pagination headers, with `per_page` (default 100, the API's maximum)
+        in the JSON body. `cursor=` continues an earlier run's `.cursor`; the items carry no id, so
+        `consistency=` cannot check this listing. Required: `account_id`. Retried after transport
+        errors and retryable statuses (429, most 5xx) within the retry budget: this POST only reads,
+        so it is marked idempotent. Operation `search/in_account`.
         """
-        return await self._one(
+        return self._paginate(
             _SEARCH_IN_ACCOUNT,
             models.AccountSearchResult,
+            cursor=cursor,
+            consistency=consistency,
             account_id=account_id,
             query=query,
             locale_code=locale_code,

@@ -91,10 +91,10 @@ class TagsResource(ResourceBase):
 
         Returns `Paginator[Tag]`: `async for` requests each next page as needed, following the Link
         and Pagination headers, with `per_page` (default 100, the API's maximum) in the query.
-        `cursor=` continues an earlier run's `.cursor`; items that exist throughout come out once
-        even while the data changes (`consistency=`, see `Paginator`). Required: `project_id`.
-        Retried after transport errors and retryable statuses (429, most 5xx) within the retry
-        budget: GET is idempotent. Operation `tags/list`.
+        `cursor=` continues an earlier run's `.cursor`; the items carry no id, so `consistency=`
+        cannot check this listing. Required: `project_id`. Retried after transport errors and
+        retryable statuses (429, most 5xx) within the retry budget: GET is idempotent. Operation
+        `tags/list`.
         """
         return self._paginate(
             _TAGS_LIST,
