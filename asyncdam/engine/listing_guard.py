@@ -220,19 +220,11 @@ class ListingGuard:
         self.watch.closed = True
         await self._report(signals, index, request)
 
-    async def read_anchor(
-        self,
-        fetch: Callable[[Request], Awaitable[Response]],
-        decode: Callable[[Response], Sequence[Any]],
-        total_of: Callable[[Request, Response, int], int | None],
-        request: Request,
-        index: int,
+    async def record_anchor(
+        self, index: int, items: Sequence[Any], total: int | None, request: Request
     ) -> None:
-        """Read the last page right after the first (anchor mode) and remember its last item."""
-        response = await fetch(request)
-        items = decode(response)
+        """Remember the last item of the anchor page, read right after the first page."""
         ids = ids_of(items, self.identify)
-        total = total_of(request, response, len(items))
         await self._report(self.watch.set_anchor(index, ids, total), index, request)
 
     async def finish_pass(

@@ -70,6 +70,17 @@ class _Slot(Generic[T]):
     result: _Fetched[T] | Exception | None = None
 
 
+@attrs.define(eq=False)
+class _AnchorRead(Generic[T]):
+    """The anchor page read in the background (streaming mode) as soon as page 1 is known."""
+
+    index: int
+    request: Request
+    scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    result: tuple[Sequence[T], int | None] | Exception | None = None
+
+
 class Paginator(Generic[T]):
     """An async iterator over the items of a listing; `pages()` gives whole pages.
 
@@ -147,6 +158,7 @@ class Paginator(Generic[T]):
         self._buffer: dict[int, tuple[Request, _Fetched[T] | Exception]] = {}
         self._group: anyio.abc.TaskGroup | None = None
         self._slots: dict[int, _Slot[T]] = {}
+        self._anchor_read: _AnchorRead[T] | None = None
         self._replay: _Fetched[T] | None = None
         self._first: Page[T] | None = None
         self._total: int | None = None
@@ -429,6 +441,8 @@ class Paginator(Generic[T]):
             )
             if first and not isinstance(first[0], Exception):
                 await guard.close_in_pass(first[0], entry.page.items, index, request)
+            if index == 0 and self._group is not None and guard.watch.needs_anchor:
+                self._launch_anchor()
             if skips:
                 entry = attrs.evolve(entry, skips=skips)
         return entry
@@ -465,20 +479,69 @@ class Paginator(Generic[T]):
         size_of = getattr(self._strategy, "fixed_page_size", None)
         return size_of(request) if callable(size_of) else None
 
-    async def _read_anchor(self, guard: ListingGuard) -> None:
-        """Anchor mode: read the last page right after the first one (see `consistency`)."""
+    def _anchor_request(self) -> Request | None:
+        """The request for the last page known, from the listing's first request."""
         last = self._last_index
         if last is None or last < 1:
-            return
-        first = self._strategy.first_request(self._base)
-        anchor = self._strategy.skip_ahead(first, last)
-        if anchor is None:
-            return
+            return None
+        return self._strategy.skip_ahead(self._strategy.first_request(self._base), last)
 
-        def total_of(request: Request, response: Response, count: int) -> int | None:
-            return self._strategy.inspect(request, response, count).total_items
+    async def _fetch_anchor(self, request: Request) -> tuple[Sequence[T], int | None]:
+        response = await self._fetch(request)
+        items = self._decode(response)
+        count = getattr(items, "source_count", len(items))
+        return items, self._strategy.inspect(request, response, count).total_items
 
-        await guard.read_anchor(self._fetch, self._decode, total_of, anchor, last)
+    def _launch_anchor(self) -> None:
+        """Streaming mode: start the anchor read while the consumer still works on page 1, so it
+        queues before other work under the engine's cap (the window still waits for it)."""
+        request = self._anchor_request()
+        if request is None or self._group is None or self._last_index is None:
+            return
+        read: _AnchorRead[T] = _AnchorRead(self._last_index, request)
+        self._anchor_read = read
+
+        async def run() -> None:
+            try:
+                with read.scope:
+                    try:
+                        read.result = await self._fetch_anchor(read.request)
+                    except Exception as exc:
+                        read.result = exc
+            finally:
+                read.done.set()
+
+        self._group.start_soon(run)
+
+    async def _read_anchor(self, guard: ListingGuard) -> None:
+        """Anchor mode: the last page, read right after the first one (see `consistency`);
+        pages after the first are requested only once it has arrived."""
+        read, self._anchor_read = self._anchor_read, None
+        last = self._last_index
+        request = self._anchor_request()
+        if request is None or last is None:
+            if read is not None:
+                read.scope.cancel()
+            return
+        result: tuple[Sequence[T], int | None] | Exception | None = None
+        if read is not None:
+            if read.index == last:
+                await read.done.wait()
+                result = read.result
+            else:
+                read.scope.cancel()
+        if result is None:
+            try:
+                result = await self._fetch_anchor(request)
+            except Exception as exc:
+                result = exc
+        if isinstance(result, Exception):
+            self._failed = True
+            self._buffer.clear()
+            self._drop_slots()
+            raise result
+        items, total = result
+        await guard.record_anchor(last, items, total, request)
 
     def _same_position(self, a: Request, b: Request) -> bool:
         return self._strategy.cursor_for(a) == self._strategy.cursor_for(b)
@@ -607,6 +670,9 @@ class Paginator(Generic[T]):
         for slot in self._slots.values():
             slot.scope.cancel()
         self._slots.clear()
+        read, self._anchor_read = self._anchor_read, None
+        if read is not None:
+            read.scope.cancel()
 
 
 def _count(value: object) -> TypeGuard[int]:
