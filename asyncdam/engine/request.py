@@ -133,10 +133,11 @@ class Request:
     _rendered: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        for k, v in self.headers.items():
-            check_header_value(k, v)
-        bodies = [b for b in (self.json, self.data, self.content) if b is not None]
-        if len(bodies) > 1:
+        if self.headers:
+            for k, v in self.headers.items():
+                check_header_value(k, v)
+        bodies = (self.json is not None) + (self.data is not None) + (self.content is not None)
+        if bodies > 1:
             raise InvalidRequestError("a request takes only one of json=, data= or content=")
         if self.files is not None and (self.json is not None or self.content is not None):
             raise InvalidRequestError("files= combines with data= only")

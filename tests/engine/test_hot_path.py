@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import anyio
 import httpx
-from conftest import FakeClock, RunAsync
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,9 +204,7 @@ def test_rendered_path_is_kept_and_evolve_renders_again() -> None:
     assert "b%20c" not in repr(request)
 
 
-def test_a_free_slot_is_taken_at_once_without_waiting(
-    run_async: RunAsync, fake_clock: FakeClock
-) -> None:
+def test_a_free_slot_is_taken_at_once_without_waiting(run_async: Any, fake_clock: Any) -> None:
     async def main() -> tuple[float, float, int]:
         limiter = LocalLimiter(clock=fake_clock)
         first = await limiter.acquire("s", concurrency=2, initial_rate=None)
@@ -220,7 +218,7 @@ def test_a_free_slot_is_taken_at_once_without_waiting(
 
 
 def test_an_answer_at_full_concurrency_lets_the_queue_wait_for_a_release(
-    run_async: RunAsync, fake_clock: FakeClock
+    run_async: Any, fake_clock: Any
 ) -> None:
     async def main() -> list[str]:
         limiter = LocalLimiter(clock=fake_clock)
