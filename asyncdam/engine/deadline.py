@@ -63,7 +63,9 @@ class CallBudget:
     def for_permit(self, now: float, *, covers_throttle: bool) -> StepBudget:
         """What waiting for a permit may take (unbounded unless the deadline covers it)."""
         if not covers_throttle:
-            return StepBudget(math.inf, "")
+            return _UNBOUNDED
+        if self.deadline is None:
+            return _NO_DEADLINE  # the common case, asked once per attempt: no new object
         return StepBudget(self.remaining(now), "deadline")
 
     def allows_delay(self, delay: float, now: float) -> bool:
@@ -73,3 +75,7 @@ class CallBudget:
     def describe(self) -> str:
         """`deadline of 5s` for messages."""
         return f"deadline of {self.deadline:g}s" if self.deadline is not None else "no deadline"
+
+
+_UNBOUNDED = StepBudget(math.inf, "")
+_NO_DEADLINE = StepBudget(math.inf, "deadline")
