@@ -24,8 +24,10 @@ class _Waiter:
 
     __slots__ = ("event",)
 
-    def __init__(self) -> None:
-        self.event = anyio.Event()
+    def __init__(self, like: _Waiter | None = None) -> None:
+        # Tasks queued at the same time share one event loop, so a new waiter may take the
+        # event class of one already queued and skip `anyio.Event()`'s backend lookup.
+        self.event: anyio.Event = type(like.event)() if like is not None else anyio.Event()
 
     def renew(self) -> None:
         """A fresh event if the old one fired. Called right before waiting, with no await since
@@ -128,7 +130,7 @@ class LocalLimiter:
                 state.in_use += 1
                 return LocalPermit(self, state, result, 0.0)
         started = self.clock.monotonic()
-        waiter = _Waiter()
+        waiter = _Waiter(state.queue[-1] if state.queue else None)
         state.queue.append(waiter)
         try:
             while True:
