@@ -24,6 +24,7 @@ import attrs
 
 from asyncdam.engine.consistency import InvalidCursorError, PassMode
 from asyncdam.engine.errors import ConfigurationError
+from asyncdam.engine.guard_reads import AnchorRead, launch_anchor, read_anchor, reread_first
 from asyncdam.engine.listing_guard import ListingGuard, ListingMonitor
 from asyncdam.engine.page_iterators import Page, _ItemIterator, _PageIterator
 from asyncdam.engine.page_strategies import (
@@ -68,17 +69,6 @@ class _Slot(Generic[T]):
     scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
     done: anyio.Event = attrs.field(factory=anyio.Event)
     result: _Fetched[T] | Exception | None = None
-
-
-@attrs.define(eq=False)
-class _AnchorRead(Generic[T]):
-    """The anchor page read in the background (streaming mode) as soon as page 1 is known."""
-
-    index: int
-    request: Request
-    scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
-    done: anyio.Event = attrs.field(factory=anyio.Event)
-    result: tuple[Sequence[T], int | None] | Exception | None = None
 
 
 class Paginator(Generic[T]):
@@ -158,7 +148,7 @@ class Paginator(Generic[T]):
         self._buffer: dict[int, tuple[Request, _Fetched[T] | Exception]] = {}
         self._group: anyio.abc.TaskGroup | None = None
         self._slots: dict[int, _Slot[T]] = {}
-        self._anchor_read: _AnchorRead[T] | None = None
+        self._anchor_read: AnchorRead[T] | None = None
         self._replay: _Fetched[T] | None = None
         self._first: Page[T] | None = None
         self._total: int | None = None
@@ -403,7 +393,7 @@ class Paginator(Generic[T]):
         index, request = self._next_index, self._next_request
         guard = self._guard
         if guard is not None and index == 1 and guard.watch.needs_anchor:
-            await self._read_anchor(guard)
+            await read_anchor(self, guard)
         closing = (
             guard is not None
             and guard.closes_at(index)
@@ -415,7 +405,7 @@ class Paginator(Generic[T]):
             # The anchor page, fetched only now that every page before it has arrived, is the
             # pass's closing read; the first page is revalidated beside it (one round trip).
             async with anyio.create_task_group() as group:
-                group.start_soon(self._reread_first, first)
+                group.start_soon(reread_first, self, first)
                 entry = await self._entry(index, request)
         else:
             entry = await self._entry(index, request)
@@ -442,7 +432,7 @@ class Paginator(Generic[T]):
             if first and not isinstance(first[0], Exception):
                 await guard.close_in_pass(first[0], entry.page.items, index, request)
             if index == 0 and self._group is not None and guard.watch.needs_anchor:
-                self._launch_anchor()
+                launch_anchor(self)
             if skips:
                 entry = attrs.evolve(entry, skips=skips)
         return entry
@@ -459,13 +449,6 @@ class Paginator(Generic[T]):
             return await self._stream(index, request)
         return await self._fetch_window(index, request)
 
-    async def _reread_first(self, out: list[Sequence[T] | Exception]) -> None:
-        """Revalidate the first page (an ETag 304 when unchanged) for the closing check."""
-        try:
-            out.append(self._decode(await self._fetch(self._strategy.first_request(self._base))))
-        except Exception as exc:
-            out.append(exc)
-
     def _ahead_limit(self, index: int) -> int | None:
         """The last page index a window from `index` may reach (None: unknown)."""
         last = self._last_index
@@ -478,70 +461,6 @@ class Paginator(Generic[T]):
         """The page size asked for, for strategies whose server never clamps it."""
         size_of = getattr(self._strategy, "fixed_page_size", None)
         return size_of(request) if callable(size_of) else None
-
-    def _anchor_request(self) -> Request | None:
-        """The request for the last page known, from the listing's first request."""
-        last = self._last_index
-        if last is None or last < 1:
-            return None
-        return self._strategy.skip_ahead(self._strategy.first_request(self._base), last)
-
-    async def _fetch_anchor(self, request: Request) -> tuple[Sequence[T], int | None]:
-        response = await self._fetch(request)
-        items = self._decode(response)
-        count = getattr(items, "source_count", len(items))
-        return items, self._strategy.inspect(request, response, count).total_items
-
-    def _launch_anchor(self) -> None:
-        """Streaming mode: start the anchor read while the consumer still works on page 1, so it
-        queues before other work under the engine's cap (the window still waits for it)."""
-        request = self._anchor_request()
-        if request is None or self._group is None or self._last_index is None:
-            return
-        read: _AnchorRead[T] = _AnchorRead(self._last_index, request)
-        self._anchor_read = read
-
-        async def run() -> None:
-            try:
-                with read.scope:
-                    try:
-                        read.result = await self._fetch_anchor(read.request)
-                    except Exception as exc:
-                        read.result = exc
-            finally:
-                read.done.set()
-
-        self._group.start_soon(run)
-
-    async def _read_anchor(self, guard: ListingGuard) -> None:
-        """Anchor mode: the last page, read right after the first one (see `consistency`);
-        pages after the first are requested only once it has arrived."""
-        read, self._anchor_read = self._anchor_read, None
-        last = self._last_index
-        request = self._anchor_request()
-        if request is None or last is None:
-            if read is not None:
-                read.scope.cancel()
-            return
-        result: tuple[Sequence[T], int | None] | Exception | None = None
-        if read is not None:
-            if read.index == last:
-                await read.done.wait()
-                result = read.result
-            else:
-                read.scope.cancel()
-        if result is None:
-            try:
-                result = await self._fetch_anchor(request)
-            except Exception as exc:
-                result = exc
-        if isinstance(result, Exception):
-            self._failed = True
-            self._buffer.clear()
-            self._drop_slots()
-            raise result
-        items, total = result
-        await guard.record_anchor(last, items, total, request)
 
     def _same_position(self, a: Request, b: Request) -> bool:
         return self._strategy.cursor_for(a) == self._strategy.cursor_for(b)
