@@ -226,6 +226,7 @@ def _phraseanet_values(store: Any) -> dict[str, Any]:
         "entry_id": 1,
         "item_id": item.id,
         "order_id": 1,
+        "elements": [1],
         "name": "preview",
         "file": ("route.jpg", b"\xff\xd8route"),
         "metadatas": [{"meta_struct_id": 2, "value": "route"}],

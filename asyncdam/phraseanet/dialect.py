@@ -120,6 +120,10 @@ def oauth_error(response: Response) -> APIStatusError:
     return _annotate(error_class_for(status)(reason, **common), None)
 
 
+# Media types of the few routes that answer a file rather than an envelope.
+ARCHIVE_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+
+
 @attrs.define(kw_only=True)
 class PhraseanetDialect(BaseDialect):
     """Phraseanet: per-host scope, no rate-limit headers, errors read from the envelope."""
@@ -154,6 +158,9 @@ class PhraseanetDialect(BaseDialect):
         """Raise for failures, including a 2xx whose envelope reports an error code."""
         if response.status >= 400:
             raise self.error_for(response, now)
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media in ARCHIVE_TYPES:
+            return  # a download (the v2 order archive), not an API reply: nothing to unwrap
         env = parse_envelope(response)
         code = env.http_code
         if code is not None and code >= 400:

@@ -28,6 +28,27 @@ def _body(body: object) -> dict[str, Any]:
     return dict(body)
 
 
+# What accept/deny take: element ids (sent as the server reads them, `[{"id": n}, ...]`), or a
+# body the caller shaped (a mapping or a list of mappings) sent as it is.
+Elements = Sequence[int] | Sequence[Mapping[str, Any]] | Mapping[str, Any]
+
+
+def _elements(elements: object) -> Any:
+    if elements is None:
+        raise InvalidRequestError("elements is required: the ids of the order elements to decide")
+    if isinstance(elements, Mapping):
+        return dict(elements)
+    if isinstance(elements, str | bytes) or not isinstance(elements, Sequence):
+        raise InvalidRequestError(
+            f"elements must be a sequence of element ids, got {type(elements).__name__}"
+        )
+    if not elements:
+        raise InvalidRequestError("elements is empty: name at least one order element")
+    if all(isinstance(e, Mapping) for e in elements):
+        return [dict(e) for e in elements]
+    return [{"id": req_id(e, "elements[]")} for e in elements]
+
+
 class Orders(ResourceGroup):
     """Orders (v2; JSON bodies; `/orders/{id}` routes have no trailing slash)."""
 
@@ -69,36 +90,36 @@ class Orders(ResourceGroup):
         return await self._payload(self._request("GET", "v2/orders/{order_id}", _o(order_id)))
 
     @checked
-    async def accept(self, order_id: int, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Accept an order (or some of its elements): v2 `POST /api/v2/orders/{order_id}/accept`
-        (JSON).
+    async def accept(self, order_id: int, elements: Elements) -> dict[str, Any]:
+        """Accept elements of an order: v2 `POST /api/v2/orders/{order_id}/accept` (JSON).
 
-        Returns the unwrapped answer (plain JSON). Required: `order_id`. A POST: not retried once
-        sent, so it never runs twice.
+        Returns the unwrapped answer (plain JSON). Required: `order_id` and `elements`, the element
+        ids (sent as `[{"id": n}, ...]`). A POST: not retried once sent, so it never runs twice.
         """
         request = self._request(
-            "POST", "v2/orders/{order_id}/accept", _o(order_id), json=_body(body or {})
+            "POST", "v2/orders/{order_id}/accept", _o(order_id), json=_elements(elements)
         )
         return await self._payload(request)
 
     @checked
-    async def deny(self, order_id: int, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Deny an order (or some of its elements): v2 `POST /api/v2/orders/{order_id}/deny` (JSON).
+    async def deny(self, order_id: int, elements: Elements) -> dict[str, Any]:
+        """Deny elements of an order: v2 `POST /api/v2/orders/{order_id}/deny` (JSON).
 
-        Returns the unwrapped answer (plain JSON). Required: `order_id`. A POST: not retried once
-        sent, so it never runs twice.
+        Returns the unwrapped answer (plain JSON). Required: `order_id` and `elements`, the element
+        ids (sent as `[{"id": n}, ...]`). A POST: not retried once sent, so it never runs twice.
         """
         request = self._request(
-            "POST", "v2/orders/{order_id}/deny", _o(order_id), json=_body(body or {})
+            "POST", "v2/orders/{order_id}/deny", _o(order_id), json=_elements(elements)
         )
         return await self._payload(request)
 
     @checked
-    async def archive(self, order_id: int) -> dict[str, Any]:
-        """Archive an order: v2 `GET /api/v2/orders/{order_id}/archive`.
+    async def archive(self, order_id: int) -> bytes:
+        """The archive of an order's accepted documents: v2 `GET /api/v2/orders/{order_id}/archive`.
 
-        Returns the unwrapped answer (plain JSON). Required: `order_id`. A GET: retried after
-        transport errors and retryable statuses (429, most 5xx).
+        Returns the archive's bytes (a zip), held in memory within the engine's
+        `max_response_bytes`; `NotFound` before any element was accepted. Required: `order_id`.
+        A GET: retried after transport errors and retryable statuses (429, most 5xx).
         """
         request = self._request("GET", "v2/orders/{order_id}/archive", _o(order_id))
-        return await self._payload(request)
+        return (await self._send(request)).content
