@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from asyncdam.engine.body import ACCEPT_ENCODING
 from asyncdam.engine.dialect import BaseDialect
 from asyncdam.engine.errors import TimeoutError, TransportError
 from asyncdam.engine.request import Request, check_header_value
@@ -51,7 +52,11 @@ class DialectWire:
         self.base_url = dialect.base_url
         self.base_text = str(dialect.base_url)
         self.header_items = tuple(dialect.default_headers.items())
-        self.headers = httpx.Headers(dict(dialect.default_headers))
+        # httpx adds its client's Accept-Encoding only in `client.build_request`, which the
+        # engine skips: ask for the codings the engine's bounded decoder reads, here, once.
+        self.headers = httpx.Headers(
+            {"Accept-Encoding": ACCEPT_ENCODING, **dict(dialect.default_headers)}
+        )
 
     def fits(self, dialect: BaseDialect) -> bool:
         """Whether `dialect` still has the base URL and default headers this was made from."""

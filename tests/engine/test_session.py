@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -96,6 +97,17 @@ async def test_default_headers_query_encoding_and_path_escaping(
     assert sent.url.raw_path == b"/v1/items/a%2Fb?flag=true&ids=1&ids=2"
     assert sent.headers["user-agent"] == "asyncdam-tests"
     assert sent.headers["accept"] == "application/json"
+    # The codings the engine's bounded decoder reads are asked for (httpx's own default is
+    # added only by `client.build_request`, which the engine does not use).
+    assert sent.headers["accept-encoding"] == "gzip, deflate"
+
+
+async def test_a_gzip_answer_is_decoded(mock: respx.MockRouter, clock: RecordingClock) -> None:
+    body = gzip.compress(json.dumps({"ok": "zipped"}).encode())
+    mock.get("/z").respond(200, content=body, headers={"Content-Encoding": "gzip"})
+    async with engine(clock) as eng:
+        response = await eng.bind(dialect()).send(Request(method="GET", path="/z"))
+    assert response.json() == {"ok": "zipped"}
 
 
 @pytest.mark.parametrize("bad", ["..", ".", "", None, 1.5])
