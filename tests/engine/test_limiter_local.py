@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
 import pytest
-from conftest import FakeClock, RunAsync
 
 from asyncdam.engine.limiter import LocalLimiter, LocalPermit
 from asyncdam.engine.protocols import LimiterBackend
 from asyncdam.engine.types import Rate, RateLimitInfo
+
+if TYPE_CHECKING:  # annotations only: importing a conftest by name breaks mixed collections
+    from conftest import FakeClock, RunAsync
 
 
 async def settle() -> None:
