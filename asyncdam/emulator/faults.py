@@ -45,7 +45,7 @@ import struct
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import anyio
 import attrs
@@ -71,20 +71,9 @@ FaultKind = Literal[
     "drip",
 ]
 
-#: Order in which the terminal faults share the unit interval of one draw (new kinds go last, so
-#: a seed keeps drawing the same sequence for the older ones).
-FAULT_ORDER: tuple[FaultKind, ...] = (
-    "burst_429",
-    "reset",
-    "error",
-    "truncate",
-    "slow_body",
-    "redirect",
-    "offsite_redirect",
-    "oversize",
-    "bomb",
-    "drip",
-)
+#: Order in which the terminal faults share the unit interval of one draw: the order of
+#: `FaultKind` (new kinds go last, so a seed keeps drawing the same sequence for the older ones).
+FAULT_ORDER: tuple[FaultKind, ...] = get_args(FaultKind)
 ERROR_STATUSES = (500, 502, 503)
 SLOW_BODY_CHUNKS = 8
 REDIRECT_STATUSES = (301, 302, 307, 308)
