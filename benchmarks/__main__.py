@@ -29,8 +29,15 @@ def main() -> None:
     is passed on, to the benchmarks that take it.
     """
     args = sys.argv[1:]
-    names = [a for a in args if a in ALL] or ALL
+    named = [a for a in args if a in ALL]
+    names = named or ALL
     options = [a for a in args if a not in ALL]
+    if len(names) != 1 and any(o != "--quick" for o in options):
+        # Options (even --help) belong to one benchmark: never start a full run by accident.
+        raise SystemExit(
+            f"usage: python -m benchmarks [name ...] [--quick]; with options, name one of: "
+            f"{', '.join(ALL)} (e.g. python -m benchmarks decode --help)"
+        )
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
         if len(names) == 1:
