@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from asyncdam.engine.checks import check_bool, check_int, kind_of
 from asyncdam.engine.errors import InvalidArgumentError
 
 __all__ = [
@@ -25,30 +26,15 @@ __all__ = [
 ]
 
 
-def _kind(value: Any) -> str:
-    return type(value).__name__
-
-
 def check_positive_int(field: str, value: Any) -> int:
     """`value` as a positive int; bools and numeric strings are refused (no silent coercion)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(field, f"must be a positive integer, got {_kind(value)}")
-    if value < 1:
-        raise InvalidArgumentError(field, f"must be a positive integer, got {value}")
-    return value
-
-
-def check_bool(field: str, value: Any) -> bool:
-    """`value` if it is a real bool (`"yes"` or `1` would hide a typo)."""
-    if not isinstance(value, bool):
-        raise InvalidArgumentError(field, f"must be True or False, got {_kind(value)}")
-    return value
+    return check_int(field, value, minimum=1)
 
 
 def check_choice(field: str, value: Any, choices: Collection[str]) -> str:
     """`value` if it is one of `choices`."""
     if not isinstance(value, str) or value not in choices:
-        shown = repr(value) if isinstance(value, str) else _kind(value)
+        shown = repr(value) if isinstance(value, str) else kind_of(value)
         raise InvalidArgumentError(field, f"must be one of {', '.join(choices)}, got {shown}")
     return value
 
@@ -56,7 +42,7 @@ def check_choice(field: str, value: Any, choices: Collection[str]) -> str:
 def check_optional_text(field: str, value: Any) -> str | None:
     """`value` if it is None or a string (not secret: it may be shown)."""
     if value is not None and not isinstance(value, str):
-        raise InvalidArgumentError(field, f"must be a string, got {_kind(value)}")
+        raise InvalidArgumentError(field, f"must be a string, got {kind_of(value)}")
     return value
 
 
@@ -67,7 +53,7 @@ def check_secret(field: str, value: Any, *, header: bool = True) -> str:
     request with an encoding error, so it is refused here. The value is never echoed.
     """
     if not isinstance(value, str):
-        raise InvalidArgumentError(field, f"must be a string, got {_kind(value)}")
+        raise InvalidArgumentError(field, f"must be a string, got {kind_of(value)}")
     if not value or value != value.strip():
         raise InvalidArgumentError(field, "must be a non-empty string without surrounding spaces")
     if header and not value.isascii():
@@ -83,7 +69,7 @@ def check_base_url_shape(field: str, value: Any) -> str:
     if isinstance(value, httpx.URL):
         value = str(value)
     if not isinstance(value, str):
-        raise InvalidArgumentError(field, f"must be a URL string, got {_kind(value)}")
+        raise InvalidArgumentError(field, f"must be a URL string, got {kind_of(value)}")
     try:
         parsed = httpx.URL(value)
         port = parsed.port

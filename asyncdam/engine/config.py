@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from asyncdam.engine.body import ACCEPT_ENCODING
+from asyncdam.engine.checks import check_bool, check_int
 from asyncdam.engine.errors import ConfigurationError, InvalidArgumentError
 from asyncdam.engine.events import Hooks
 from asyncdam.engine.protocols import CacheStorage, LimiterBackend
@@ -32,18 +33,6 @@ def reject_unknown(unknown: Mapping[str, Any], known: Iterable[str]) -> None:
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise InvalidArgumentError(name, f"Engine() got an unexpected keyword argument{hint}")
-
-
-def _count(field: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(field, f"must be an integer, got {value!r}")
-    if value < minimum:
-        raise InvalidArgumentError(field, f"must be at least {minimum}, got {value}")
-
-
-def _flag(field: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise InvalidArgumentError(field, f"must be True or False, got {value!r}")
 
 
 def _writable_location(path: Path) -> bool:
@@ -100,10 +89,10 @@ def check_engine_args(args: Mapping[str, Any]) -> None:
     check_cache(args["cache"])
     check_proxy(args["proxy"])
     _timeout(args["timeout"])
-    _count("max_connections", args["max_connections"], 1)
-    _count("max_keepalive_connections", args["max_keepalive_connections"], 0)
+    check_int("max_connections", args["max_connections"], minimum=1)
+    check_int("max_keepalive_connections", args["max_keepalive_connections"], minimum=0)
     for flag in ("http2", "trust_env"):
-        _flag(flag, args[flag])
+        check_bool(flag, args[flag])
     verify = args["verify"]
     if not isinstance(verify, bool | ssl.SSLContext):
         raise InvalidArgumentError(
