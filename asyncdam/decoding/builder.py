@@ -100,11 +100,10 @@ class _Builder:
 
     def _list_coercer(self, item_type: Any, *, as_tuple: bool) -> Coercer:
         fast_src, item_coercer = self.coercer(item_type)
-        exact = {"type(v) is str": str, "type(v) is int": int, "type(v) is float": float}.get(
-            fast_src or ""
-        )
+        item_inner = _optional_inner(item_type)
+        exact = item_inner if item_inner in (str, int, float) else None
         any_item = fast_src == "True"
-        strings = _optional_inner(item_type) is str
+        strings = item_inner is str
 
         def coerce_list(value: Any) -> Any:
             if type(value) is dict:

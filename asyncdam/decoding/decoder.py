@@ -67,10 +67,9 @@ class Decoder:
         if type(value) is not dict:
             raise ItemRejected(f"not an object: {type(value).__name__}")
         result: T = self.structure_fn(cls)(value)
-        for attr, wire in self._identity(cls):
-            known = getattr(result, attr)
-            if known is None or known == "" or wire not in value:
-                raise ItemRejected(f"{cls.__name__} without its identity field {wire!r}")
+        missing = _missing_identity(result, value, self._identity(cls))
+        if missing is not None:
+            raise ItemRejected(f"{cls.__name__} without its identity field {missing!r}")
         return result
 
     def items(
@@ -129,14 +128,11 @@ class Decoder:
         for index, value in enumerate(values):
             if type(value) is dict:
                 model = fn(value)
-                for attr, wire in identity:
-                    known = getattr(model, attr)
-                    if known is None or known == "" or wire not in value:
-                        break
-                else:
+                missing = _missing_identity(model, value, identity)
+                if missing is None:
                     append(model)
                     continue
-                reason = f"{cls.__name__} without its identity field {wire!r}"
+                reason = f"{cls.__name__} without its identity field {missing!r}"
             else:
                 reason = f"not an object: {type(value).__name__}"
             out.invalid.append(InvalidItem(index, reason, value))
@@ -153,6 +149,17 @@ class Decoder:
             found = tuple((attr, wires.get(attr, attr)) for attr in self.rules.identity(cls))
             self._identities[cls] = found
         return found
+
+
+def _missing_identity(
+    model: Any, raw: dict[str, Any], identity: tuple[tuple[str, str], ...]
+) -> str | None:
+    """The first identity key `raw` lacks (or that decoded empty), else None."""
+    for attr, wire in identity:
+        known = getattr(model, attr)
+        if known is None or known == "" or wire not in raw:
+            return wire
+    return None
 
 
 def identity_by_field(*candidates: str) -> Callable[[type[Any]], tuple[str, ...]]:
