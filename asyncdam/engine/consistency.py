@@ -52,8 +52,6 @@ __all__ = [
     "check_policy",
 ]
 
-Consistency = Literal["repair", "raise", "off"]
-Reconcile = Literal["on_drift", "always"]
 CONSISTENCY_MODES: tuple[str, ...] = ("repair", "raise", "off")
 RECONCILE_MODES: tuple[str, ...] = ("on_drift", "always")
 
@@ -330,7 +328,6 @@ def _opt_int_field(data: Mapping[str, Any], name: str) -> int | None:
         return None
     if not _is_nat(value):
         raise InvalidCursorError(f"cursor field {name!r} must be a non-negative integer")
-    assert isinstance(value, int)
     return value
 
 
