@@ -46,22 +46,24 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         """Whether any fault or delay is configured."""
-        return any(
-            (
-                self.latency_ms,
-                self.jitter_ms,
-                self.error_rate,
-                self.reset_rate,
-                self.truncate_rate,
-                self.burst_429_rate,
-                self.slow_body_rate,
-                self.redirect_rate,
-                self.offsite_redirect_rate,
-                self.oversize_rate,
-                self.bomb_rate,
-                self.drip_rate,
-            )
+        return bool(self.latency_ms or self.jitter_ms) or any(
+            getattr(self, name) for name in FAULT_RATES
         )
+
+
+#: The `FaultConfig` fields that are probabilities of a terminal fault (they share one draw).
+FAULT_RATES = (
+    "error_rate",
+    "reset_rate",
+    "truncate_rate",
+    "burst_429_rate",
+    "slow_body_rate",
+    "redirect_rate",
+    "offsite_redirect_rate",
+    "oversize_rate",
+    "bomb_rate",
+    "drip_rate",
+)
 
 
 @attrs.frozen(kw_only=True)

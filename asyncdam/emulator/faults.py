@@ -50,7 +50,7 @@ from typing import Any, Literal, get_args
 import anyio
 import attrs
 
-from asyncdam.emulator.config import FaultConfig
+from asyncdam.emulator.config import FAULT_RATES, FaultConfig
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -81,18 +81,6 @@ KEEP_METHOD_REDIRECTS = (307, 308)
 STREAM_CHUNK = 64 * 1024
 #: Faults that replace or stream the body, so a HEAD request is spared them.
 _BODY_FAULTS = frozenset({"reset", "truncate", "slow_body", "oversize", "bomb", "drip"})
-_RATES = (
-    "error_rate",
-    "reset_rate",
-    "truncate_rate",
-    "burst_429_rate",
-    "slow_body_rate",
-    "redirect_rate",
-    "offsite_redirect_rate",
-    "oversize_rate",
-    "bomb_rate",
-    "drip_rate",
-)
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -131,13 +119,11 @@ def _unit(seed: int, index: int, purpose: str) -> float:
 
 def validate_faults(faults: FaultConfig) -> None:
     """Raise ValueError when a rate is outside [0, 1] or a duration is negative."""
-    for name in _RATES:
+    for name in FAULT_RATES:
         value = getattr(faults, name)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-    total = sum(getattr(faults, name) for name in _RATES if name != "error_rate") + (
-        faults.error_rate
-    )
+    total = sum(getattr(faults, name) for name in FAULT_RATES)
     if total > 1.0 + 1e-9:
         raise ValueError(f"the terminal fault rates add up to {total:g}, more than 1")
     for name in ("latency_ms", "jitter_ms", "slow_body_ms", "drip_interval_ms"):
