@@ -248,17 +248,7 @@ class Engine:
             else:
                 error, sent = outcome
                 decision = self._decide(dialect, request, attempt, sent=sent, error=error)
-            if not decision.retry:
-                raise error
-            if not budget.allows_delay(decision.delay, self.clock.monotonic()):
-                logger.info(
-                    "not retrying %s: a %.2fs delay would pass the %s",
-                    request.method,
-                    decision.delay,
-                    budget.describe(),
-                )
-                raise error
-            await self._wait_before_retry(request, attempt, decision, error)
+            await self._retry_or_raise(request, attempt, decision, error, budget)
 
     async def _follow(
         self, request: Request, response: Response, current: httpx.URL, hops: int
@@ -320,9 +310,25 @@ class Engine:
             return RetryDecision(retry=False, delay=0.0, reason="retry budget exhausted")
         return decision
 
-    async def _wait_before_retry(
-        self, request: Request, attempt: int, decision: RetryDecision, error: AsyncDamError
+    async def _retry_or_raise(
+        self,
+        request: Request,
+        attempt: int,
+        decision: RetryDecision,
+        error: AsyncDamError,
+        budget: CallBudget,
     ) -> None:
+        """Raise `error` unless `decision` retries within the call's time budget; else wait."""
+        if not decision.retry:
+            raise error
+        if not budget.allows_delay(decision.delay, self.clock.monotonic()):
+            logger.info(
+                "not retrying %s: a %.2fs delay would pass the %s",
+                request.method,
+                decision.delay,
+                budget.describe(),
+            )
+            raise error
         self.stats.retries += 1
         url = getattr(error, "url", "")
         logger.info(
@@ -613,11 +619,7 @@ class Engine:
                 hops += 1
                 attempt -= 1
                 continue
-            if not decision.retry:
-                raise error
-            if not budget.allows_delay(decision.delay, self.clock.monotonic()):
-                raise error
-            await self._wait_before_retry(request, attempt, decision, error)
+            await self._retry_or_raise(request, attempt, decision, error, budget)
 
 
 class ServiceClient:
