@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asyncdam.decoding.problems import InvalidItem, InvalidItemError, OnInvalid
 from asyncdam.engine.events import EngineStats, Event, Hooks
 from asyncdam.engine.redact import redact_url
+
+if TYPE_CHECKING:
+    from asyncdam.engine.request import Response
+    from asyncdam.engine.session import Engine
 
 __all__ = ["DecodedItems"]
 
@@ -46,6 +50,12 @@ class DecodedItems(list[T]):
         self._method = method
         self._url = url  # redacted only if there is something to report (the common case: not)
         return self
+
+    def bind_response(self, engine: Engine, response: Response) -> DecodedItems[T]:
+        """`bind` to `engine`'s stats and hooks, naming the request `response` answers."""
+        return self.bind(
+            stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
+        )
 
     async def finish_page(self, page: int) -> None:
         """Count, log and emit `invalid_item` for each invalid item; raise under "raise"."""

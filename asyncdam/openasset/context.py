@@ -93,10 +93,7 @@ def decode_list(response: Response, model: type[Any], ctx: Context) -> DecodedIt
             body=response.content,
         )
     items = decoder.items(body, model, on_invalid=ctx.on_invalid)
-    engine = ctx.client.engine
-    return items.bind(
-        stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
-    )
+    return items.bind_response(ctx.client.engine, response)
 
 
 def decode_one(response: Response, model: type[Any]) -> Any:

@@ -48,10 +48,7 @@ class ResourceBase:
 
     def _bound(self, items: DecodedItems[T], response: Response) -> DecodedItems[T]:
         """Count and report the page's invalid items on this engine."""
-        engine = self._client.engine
-        return items.bind(
-            stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
-        )
+        return items.bind_response(self._client.engine, response)
 
     async def _none(self, op: Op, /, **args: Any) -> None:
         await self._send(op, args)

@@ -85,10 +85,7 @@ class ResourceGroup:
         """A list (or id-keyed object) of items, bad ones isolated by the client's policy and
         reported on its engine (a paginator reports them with the page index)."""
         items = structure_list(self._absolute(values), cls, what=what, on_invalid=self._on_invalid)
-        engine = self._client.engine
-        return items.bind(
-            stats=engine.stats, hooks=engine.hooks, method=response.method, url=response.url
-        )
+        return items.bind_response(self._client.engine, response)
 
     # -- URLs -------------------------------------------------------------------------------
 
