@@ -142,72 +142,52 @@ def emulator_faults(request: pytest.FixtureRequest) -> FaultConfig | None:
     return FaultConfig(**marker.kwargs) if marker is not None else None
 
 
-def _profiled(
-    config: EmulatorConfig, quirks: QuirkConfig | None, faults: FaultConfig | None
+@pytest.fixture
+def _profiled_config(
+    emulator_config: EmulatorConfig,
+    emulator_quirks: QuirkConfig | None,
+    emulator_faults: FaultConfig | None,
 ) -> EmulatorConfig:
-    """`config` with the marker/option profiles applied on top."""
-    if quirks is not None:
-        config = attrs.evolve(config, quirks=quirks)
-    if faults is not None:
-        config = attrs.evolve(config, faults=faults)
+    """`emulator_config` with the marker/option profiles applied on top."""
+    config = emulator_config
+    if emulator_quirks is not None:
+        config = attrs.evolve(config, quirks=emulator_quirks)
+    if emulator_faults is not None:
+        config = attrs.evolve(config, faults=emulator_faults)
     return config
 
 
 @pytest.fixture
-def phrase_emulator(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> EmulatorHandle:
+def phrase_emulator(_profiled_config: EmulatorConfig) -> EmulatorHandle:
     """An in-process Phrase Strings emulator."""
-    return _in_process("phrase", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    return _in_process("phrase", _profiled_config)
 
 
 @pytest.fixture
-def phraseanet_emulator(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> EmulatorHandle:
+def phraseanet_emulator(_profiled_config: EmulatorConfig) -> EmulatorHandle:
     """An in-process Phraseanet emulator."""
-    return _in_process("phraseanet", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    return _in_process("phraseanet", _profiled_config)
 
 
 @pytest.fixture
-def openasset_emulator(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> EmulatorHandle:
+def openasset_emulator(_profiled_config: EmulatorConfig) -> EmulatorHandle:
     """An in-process OpenAsset emulator."""
-    return _in_process("openasset", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    return _in_process("openasset", _profiled_config)
 
 
 @pytest.fixture
-def phrase_server(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> Iterator[EmulatorServer]:
+def phrase_server(_profiled_config: EmulatorConfig) -> Iterator[EmulatorServer]:
     """A Phrase Strings emulator served on a free loopback port for the test's duration."""
-    yield from _served("phrase", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    yield from _served("phrase", _profiled_config)
 
 
 @pytest.fixture
-def phraseanet_server(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> Iterator[EmulatorServer]:
+def phraseanet_server(_profiled_config: EmulatorConfig) -> Iterator[EmulatorServer]:
     """A Phraseanet emulator served on a free loopback port for the test's duration."""
-    yield from _served("phraseanet", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    yield from _served("phraseanet", _profiled_config)
 
 
 @pytest.fixture
-def openasset_server(
-    emulator_config: EmulatorConfig,
-    emulator_quirks: QuirkConfig | None,
-    emulator_faults: FaultConfig | None,
-) -> Iterator[EmulatorServer]:
+def openasset_server(_profiled_config: EmulatorConfig) -> Iterator[EmulatorServer]:
     """An OpenAsset emulator served on a free loopback port for the test's duration."""
-    yield from _served("openasset", _profiled(emulator_config, emulator_quirks, emulator_faults))
+    yield from _served("openasset", _profiled_config)
