@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeGuard
 
 import attrs
 
@@ -30,7 +30,6 @@ __all__ = [
     "ResumeState",
     "load_resume",
     "record_field_id",
-    "resume_paginator",
     "run_export",
     "save_resume",
     "to_jsonable",
@@ -62,11 +61,6 @@ class CursorSource(Protocol):
 
     def __aiter__(self) -> AsyncIterator[Any]:
         """The items, in order."""
-
-
-def resume_paginator(paginator: Any, cursor: dict[str, Any] | None) -> Any:
-    """The paginator itself, or a fresh one positioned at `cursor` (`Paginator.resume`)."""
-    return paginator if cursor is None else paginator.resume(cursor)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -112,7 +106,7 @@ class ResumeState:
     job: str = ""
 
 
-def _natural(value: object) -> bool:
+def _natural(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_OFFSET
 
 
@@ -151,7 +145,6 @@ def load_resume(path: Path) -> ResumeState | None:
         )
     if not isinstance(job, str):
         raise ResumeFileError(f"resume file {path}: 'job' must be a string")
-    assert isinstance(offset, int) and isinstance(count, int)
     if (offset == 0) != (count == 0) or 2 * count > offset:
         raise ResumeFileError(
             f"resume file {path}: {count} item(s) cannot take {offset} byte(s) of output"
