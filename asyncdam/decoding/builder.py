@@ -261,6 +261,7 @@ def build_structure_fn(
     attrs.resolve_types(cls)
     builder = _Builder(rules, model_fn)
     names = {f.name for f in attrs.fields(cls)}
+    wire_of = field_wire_names(cls)
     setters = _slot_setters(cls)
     namespace: dict[str, Any] = {
         "_M": _MISSING,
@@ -277,7 +278,7 @@ def build_structure_fn(
         if f.name in ("extra", "problems"):
             continue
         default = _default_source(f, namespace, i)
-        wire = str(f.metadata.get("wire", f.name))
+        wire = wire_of[f.name]
         wires.append(wire)
         fast, coercer = builder.coercer(f.type)
         namespace[f"_c{i}"] = coercer
