@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 try:
-    from opentelemetry import metrics, trace
+    from opentelemetry import context, metrics, trace
     from opentelemetry.trace import SpanKind, Status, StatusCode
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -257,14 +257,10 @@ class _CallScope:
 
 
 def _attach(span: trace.Span) -> Any:
-    from opentelemetry import context
-
     return context.attach(trace.set_span_in_context(span))
 
 
 def _detach(token: Any) -> None:
-    from opentelemetry import context
-
     try:
         context.detach(token)
     except ValueError:  # pragma: no cover - a stream closed in another context; harmless
