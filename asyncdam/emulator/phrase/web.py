@@ -256,7 +256,4 @@ async def read_form(ctx: Ctx) -> dict[str, Any]:
         form = await Request(scope, receive).form(max_files=4, max_fields=2000)
     except (MultiPartException, ValueError, KeyError):
         raise message(400, "Multipart body could not be parsed") from None
-    out: dict[str, Any] = {}
-    for name, value in form.multi_items():
-        out[name] = value
-    return out
+    return dict(form.multi_items())  # a repeated part: the last one wins
