@@ -111,20 +111,21 @@ async def monitor_task(ctx: Ctx) -> Any:
     return {"task": _task_view(task)}
 
 
-async def monitor_task_start(ctx: Ctx) -> Any:
-    """POST /monitor/task/{id}/start/."""
+def _set_running(ctx: Ctx, running: bool) -> Any:
     require_admin(ctx)
     task = _task(ctx)
-    task.running, task.updated_on = True, int(time.time())
+    task.running, task.updated_on = running, int(time.time())
     return {"task": _task_view(task)}
+
+
+async def monitor_task_start(ctx: Ctx) -> Any:
+    """POST /monitor/task/{id}/start/."""
+    return _set_running(ctx, True)
 
 
 async def monitor_task_stop(ctx: Ctx) -> Any:
     """POST /monitor/task/{id}/stop/."""
-    require_admin(ctx)
-    task = _task(ctx)
-    task.running, task.updated_on = False, int(time.time())
-    return {"task": _task_view(task)}
+    return _set_running(ctx, False)
 
 
 # -- accounts ---------------------------------------------------------------------------------
