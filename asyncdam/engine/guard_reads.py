@@ -9,7 +9,7 @@ the paginator stays about fetching pages in order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import anyio
 import attrs
@@ -19,12 +19,11 @@ from asyncdam.engine.request import Request
 
 __all__ = ["AnchorRead", "launch_anchor", "read_anchor", "reread_first"]
 
-T = TypeVar("T")
 AnchorResult = tuple[Sequence[Any], int | None]
 
 
 @attrs.define(eq=False)
-class AnchorRead(Generic[T]):
+class AnchorRead:
     """The anchor page read in the background (streaming mode) as soon as page 1 is known."""
 
     index: int
@@ -57,7 +56,7 @@ def launch_anchor(p: Any) -> None:
     request = anchor_request(p)
     if request is None or p._group is None or p._last_index is None:
         return
-    read: AnchorRead[Any] = AnchorRead(p._last_index, request)
+    read = AnchorRead(p._last_index, request)
     p._anchor_read = read
 
     async def run() -> None:

@@ -148,7 +148,7 @@ class Paginator(Generic[T]):
         self._buffer: dict[int, tuple[Request, _Fetched[T] | Exception]] = {}
         self._group: anyio.abc.TaskGroup | None = None
         self._slots: dict[int, _Slot[T]] = {}
-        self._anchor_read: AnchorRead[T] | None = None
+        self._anchor_read: AnchorRead | None = None
         self._replay: _Fetched[T] | None = None
         self._first: Page[T] | None = None
         self._total: int | None = None
