@@ -17,6 +17,7 @@ __all__ = [
     "split_commas",
     "to_any",
     "to_bool",
+    "to_bool_blank_false",
     "to_datetime_iso",
     "to_float",
     "to_int",
@@ -90,6 +91,13 @@ def to_bool(value: Any) -> Any:
         if not text:
             return ABSENT
     raise ValueError(f"not a boolean: {_short(value)}")
+
+
+def to_bool_blank_false(value: Any) -> Any:
+    """`to_bool`, except that `""` means False (PHP servers send a false flag as `""`)."""
+    if value == "":
+        return False
+    return to_bool(value)
 
 
 def to_str(value: Any) -> Any:

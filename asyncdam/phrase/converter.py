@@ -8,7 +8,6 @@ item of a listing is identified by its `id`.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
 
 from asyncdam.decoding import Decoder, Rules, identity_by_field, lenient
 
@@ -23,12 +22,8 @@ def parse_datetime(value: str) -> _dt.datetime:
     return parsed
 
 
-def _bool(value: Any) -> Any:
-    if value == "":
-        return False
-    return lenient.to_bool(value)
-
-
-rules = Rules(identity=identity_by_field("id"), empty_array_object="empty").with_scalars(bool=_bool)
+rules = Rules(identity=identity_by_field("id"), empty_array_object="empty").with_scalars(
+    bool=lenient.to_bool_blank_false
+)
 decoder = Decoder(rules)
 """The one decoder of Phrase models (structure functions are built once per class)."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from asyncdam.decoding import DecodedItems, Decoder, OnInvalid, Rules, lenient
-from asyncdam.decoding.problems import DEFAULT_ON_INVALID
+from asyncdam.decoding import DEFAULT_ON_INVALID, DecodedItems, Decoder, OnInvalid, Rules, lenient
 from asyncdam.phraseanet import models as m
 
 __all__ = ["decoder", "rules", "structure", "structure_list"]
@@ -36,13 +35,7 @@ def _identity(cls: type[Any]) -> tuple[str, ...]:
     return IDENTITY.get(cls, ())
 
 
-def _bool(value: Any) -> Any:
-    if value == "":
-        return False
-    return lenient.to_bool(value)
-
-
-rules = Rules(identity=_identity).with_scalars(bool=_bool)
+rules = Rules(identity=_identity).with_scalars(bool=lenient.to_bool_blank_false)
 decoder = Decoder(rules)
 """The one decoder of Phraseanet models."""
 
