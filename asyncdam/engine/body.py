@@ -23,6 +23,7 @@ __all__ = [
     "declared_length",
     "iter_limited",
     "read_limited",
+    "split_chunk",
 ]
 
 # The codings the bounded decoder handles; the engine advertises exactly these.
@@ -126,6 +127,15 @@ class BodyDecoder:
             for piece in stage.finish():
                 yield from self._run(index + 1, piece, finish=False)
             yield from self._run(index + 1, b"", finish=True)
+
+
+def split_chunk(piece: bytes, size: int) -> Iterator[bytes]:
+    """`piece` in slices of at most `size` bytes (a caller's `chunk_size`)."""
+    if len(piece) <= size:
+        yield piece
+        return
+    for start in range(0, len(piece), size):
+        yield piece[start : start + size]
 
 
 def declared_length(headers: httpx.Headers) -> int | None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 
-from asyncdam.engine.body import iter_limited
+from asyncdam.engine.body import iter_limited, split_chunk
 from asyncdam.engine.clock import Clock
 from asyncdam.engine.deadline import CallBudget
 from asyncdam.engine.errors import InvalidRequestError, TimeoutError, UnexpectedRedirect
@@ -92,8 +92,8 @@ class StreamedResponse:
                         url=self.url,
                     )
                 self._stats.bytes_received += len(piece)
-                for start in range(0, len(piece), chunk_size):
-                    yield piece[start : start + chunk_size] if len(piece) > chunk_size else piece
+                for part in split_chunk(piece, chunk_size):
+                    yield part
         except RECEIVE_ERRORS as exc:
             raise transport_error(exc, method=method, url=self.url, attempts=1) from None
         finally:

@@ -20,7 +20,7 @@ import anyio
 import attrs
 import httpx
 
-from asyncdam.engine.body import iter_limited, read_limited
+from asyncdam.engine.body import iter_limited, read_limited, split_chunk
 from asyncdam.engine.errors import (
     DecodeError,
     InvalidRequestError,
@@ -330,7 +330,8 @@ class Files(Resource[File]):
                 async for chunk in iter_limited(
                     raw, limit=limits.max_download_bytes, setting="max_download_bytes", url=shown
                 ):
-                    yield chunk
+                    for part in split_chunk(chunk, chunk_size):
+                        yield part
         except httpx.TransportError as exc:
             raise TransportError(
                 f"download failed: {type(exc).__name__}", method="GET", url=str(url)
