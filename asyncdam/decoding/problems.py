@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -16,6 +16,7 @@ __all__ = [
     "ItemRejected",
     "OnInvalid",
     "check_on_invalid",
+    "problems_field",
 ]
 
 OnInvalid = Literal["raise", "skip", "raw"]
@@ -43,6 +44,14 @@ class DecodeProblem:
 
     field: str
     reason: str
+
+
+def problems_field() -> Any:
+    """A model's `problems` field: what decoding could not read (raw values are in `extra`).
+
+    Empty by default, and neither shown in `repr` nor part of equality.
+    """
+    return attrs.field(default=(), repr=False, eq=False)
 
 
 @attrs.frozen

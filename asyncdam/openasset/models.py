@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from asyncdam.decoding.problems import DecodeProblem
+from asyncdam.decoding.problems import DecodeProblem, problems_field
 
 _dt_ = _dt.datetime
 
@@ -22,8 +22,7 @@ class Model:
 
     id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    # What decoding could not read (the raw values are in `extra`); not part of equality.
-    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @attrs.frozen(kw_only=True)
@@ -34,8 +33,7 @@ class Ref:
     display_order: int | None = None
     can_modify: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    # What decoding could not read (the raw values are in `extra`); not part of equality.
-    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @attrs.frozen(kw_only=True)
@@ -45,8 +43,7 @@ class FieldValue:
     id: int | None = None
     values: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    # What decoding could not read (the raw values are in `extra`); not part of equality.
-    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @attrs.frozen(kw_only=True)
@@ -367,8 +364,7 @@ class SearchItem:
     ids: list[Any] | None = None
     values: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    # What decoding could not read (the raw values are in `extra`); not part of equality.
-    problems: tuple[DecodeProblem, ...] = attrs.field(default=(), repr=False, eq=False)
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @attrs.frozen(kw_only=True)

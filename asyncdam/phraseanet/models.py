@@ -10,18 +10,13 @@ from typing import Any
 
 import attrs
 
-from asyncdam.decoding.problems import DecodeProblem
+from asyncdam.decoding.problems import DecodeProblem, problems_field
 
 _f = attrs.frozen(kw_only=True)
 
 
 def _extra() -> Any:
     return attrs.field(factory=dict, repr=False)
-
-
-def _problems() -> Any:
-    # What decoding could not read (the raw values are in `extra`); not part of equality.
-    return attrs.field(default=(), repr=False, eq=False)
 
 
 @_f
@@ -33,7 +28,7 @@ class Labels:
     fr: str | None = None
     nl: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -46,7 +41,7 @@ class Databox:
     labels: dict[str, Any] = attrs.field(factory=dict)
     version: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -61,7 +56,7 @@ class Collection:
     record_amount: int | None = None
     order_managers: list[Any] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -77,7 +72,7 @@ class StatusBitDefinition:
     searchable: bool = False
     printable: bool = False
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -98,7 +93,7 @@ class MetadataField:
     readonly: bool | None = None
     required: bool | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -108,7 +103,7 @@ class TermsOfUse:
     locale: str = ""
     terms: str = ""
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -124,7 +119,7 @@ class Permalink:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -145,7 +140,7 @@ class Subdef:
     url: str | None = None
     url_ttl: int | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -155,7 +150,7 @@ class TechnicalInfo:
     name: str = ""
     value: Any = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -166,7 +161,7 @@ class CaptionField:
     name: str = ""
     value: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -179,7 +174,7 @@ class RecordMetadata:
     meta_id: int | None = None
     value: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -189,7 +184,7 @@ class StatusBit:
     bit: int = 0
     state: bool = False
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -219,7 +214,7 @@ class Record:
     cover_record_id: int | None = None
     children_total: int | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
     @property
     def key(self) -> tuple[int, int]:
@@ -244,7 +239,7 @@ class Story:
     metadatas: dict[str, Any] = attrs.field(factory=dict)
     records: list[Record] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
     @property
     def key(self) -> tuple[int, int]:
@@ -267,7 +262,7 @@ class User:
     updated_on: str | None = None
     last_connection: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -285,7 +280,7 @@ class Basket:
     unread: bool | None = None
     validation_basket: bool | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -297,7 +292,7 @@ class BasketElement:
     record: Record | None = None
     validation_item: bool | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -307,7 +302,7 @@ class BasketContent:
     basket: Basket = attrs.field(factory=Basket)
     basket_elements: list[BasketElement] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -325,7 +320,7 @@ class Feed:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -335,7 +330,7 @@ class FeedItem:
     item_id: int = 0
     record: Record | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -355,7 +350,7 @@ class FeedEntry:
     feed_url: str | None = None
     url: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -375,7 +370,7 @@ class QuarantineItem:
     created_on: str | None = None
     updated_on: str | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -385,7 +380,7 @@ class UploadResult:
     entity: str | None = None
     url: str = ""
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
     @property
     def quarantined(self) -> bool:
@@ -420,7 +415,7 @@ class Me:
     collections: list[Collection] = attrs.field(factory=list)
     databoxes: list[Databox] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -441,7 +436,7 @@ class SearchPage:
     records: list[Record] = attrs.field(factory=list)
     stories: list[Story] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -453,7 +448,7 @@ class LightResult:
     collection_id: int | None = None
     version: int | None = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -463,7 +458,7 @@ class Related:
     baskets: list[Basket] = attrs.field(factory=list)
     stories: list[Story] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -474,7 +469,7 @@ class QuarantinePage:
     per_page: int = 0
     quarantine_items: list[QuarantineItem] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -487,7 +482,7 @@ class FeedPage:
     feed: Feed | None = None
     entries: list[FeedEntry] = attrs.field(factory=list)
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
 
 
 @_f
@@ -498,4 +493,4 @@ class Structures:
     aggregable_fields: Any = None
     technical_fields: Any = None
     extra: dict[str, Any] = _extra()
-    problems: tuple[DecodeProblem, ...] = _problems()
+    problems: tuple[DecodeProblem, ...] = problems_field()
