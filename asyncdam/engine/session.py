@@ -141,7 +141,6 @@ class Engine:
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._closed = False
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
