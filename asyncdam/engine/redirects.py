@@ -3,6 +3,11 @@
 Only same-origin redirects of GET and HEAD are followed, a bounded number of times, so the
 credential never leaves its origin and https is never downgraded; everything else is refused and
 becomes `UnexpectedRedirect`. No 3xx is ever handed to an adapter as a success.
+
+`cross_origin=True` is the policy of credential-free fetches only (`Engine.stream_external`, for
+signed download links, which a storage host may send on to a regional endpoint): an https link may
+then move to another host or port, still never to http and never to a URL carrying userinfo.
+API calls never use it.
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ def decide_redirect(
     location: str | None,
     hops: int,
     max_hops: int,
+    cross_origin: bool = False,
 ) -> RedirectDecision:
-    """Decide about one 3xx answer to `method current` after `hops` redirects already followed."""
+    """Decide about one 3xx answer to `method current` after `hops` redirects already followed
+    (`cross_origin=True`: the credential-free policy described above, never for API calls)."""
     if status not in REDIRECT_STATUSES:
         return RedirectDecision(False, f"status {status} is not a redirect the engine follows")
     if not location or not location.strip():
@@ -63,10 +70,16 @@ def decide_redirect(
         )
     if current.scheme == "https" and target.scheme != "https":
         return RedirectDecision(False, "redirect would downgrade https to http", None, shown)
-    if _origin(target) != _origin(current):
+    if cross_origin:
+        if target.scheme != "https":
+            return RedirectDecision(False, "a credential-free link stays on https", None, shown)
+        if target.userinfo:
+            return RedirectDecision(False, "redirect to a URL carrying userinfo", None, shown)
+    elif _origin(target) != _origin(current):
         return RedirectDecision(False, "redirect to another origin", None, shown)
     if hops >= max_hops:
         return RedirectDecision(
             False, f"more than {max_hops} redirects (max_redirects)", None, shown
         )
-    return RedirectDecision(True, f"{status} to the same origin", target, shown)
+    where = "the same origin" if _origin(target) == _origin(current) else "another https origin"
+    return RedirectDecision(True, f"{status} to {where}", target, shown)

@@ -10,17 +10,18 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 
-from asyncdam.engine.body import iter_limited, split_chunk
+from asyncdam._version import __version__
+from asyncdam.engine.body import ACCEPT_ENCODING, iter_limited, split_chunk
+from asyncdam.engine.checks import check_int
 from asyncdam.engine.clock import Clock
 from asyncdam.engine.deadline import CallBudget
 from asyncdam.engine.errors import InvalidRequestError, TimeoutError, UnexpectedRedirect
-from asyncdam.engine.events import EngineStats
+from asyncdam.engine.events import EngineStats, Event, Hooks
 from asyncdam.engine.limits import Limits
-from asyncdam.engine.redact import redact_url
-from asyncdam.engine.redirects import REDIRECT_STATUSES
+from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.wire import RECEIVE_ERRORS, transport_error
 
-__all__ = ["StreamedResponse", "open_external"]
+__all__ = ["StreamedResponse", "link_request", "open_external", "shown_link"]
 
 
 class StreamedResponse:
@@ -63,6 +64,7 @@ class StreamedResponse:
 
     def aiter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
         """The decoded body chunk by chunk (at most `chunk_size` bytes each), for files."""
+        check_int("chunk_size", chunk_size)
         return self._iter(chunk_size, self._download_limit, "max_download_bytes")
 
     async def read(self) -> bytes:
@@ -105,6 +107,45 @@ class StreamedResponse:
         return self._budget.remaining(self._clock.monotonic())
 
 
+def shown_link(url: httpx.URL | str) -> str:
+    """A signed link as it may appear in logs and errors: its query (the signature, a bearer
+    credential until it expires) and any userinfo are masked."""
+    try:
+        parsed = httpx.URL(str(url))
+    except (httpx.InvalidURL, ValueError):
+        return "<unparseable url>"
+    shown = parsed.copy_with(query=None, fragment=None, userinfo=b"")
+    return f"{shown}?***" if parsed.query else str(shown)
+
+
+def link_request(http: httpx.AsyncClient, target: httpx.URL) -> httpx.Request:
+    """The one request of a credential-free fetch: built directly (never `client.build_request`,
+    which would add the pool's cookie jar), carrying no header that could identify the caller."""
+    return httpx.Request(
+        "GET",
+        target,
+        headers={
+            "Accept": "*/*",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": f"asyncdam/{__version__}",
+        },
+        extensions={"timeout": http.timeout.as_dict()},
+    )
+
+
+def _checked_link(url: str) -> httpx.URL:
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise InvalidRequestError("a download link must be an absolute https URL") from None
+    shown = shown_link(target)
+    if target.scheme != "https" or not target.host:
+        raise InvalidRequestError(f"refusing to fetch {shown}: not an absolute https URL")
+    if target.userinfo:
+        raise InvalidRequestError(f"refusing to fetch {shown}: it carries userinfo (a credential)")
+    return target
+
+
 @asynccontextmanager
 async def open_external(
     http: httpx.AsyncClient,
@@ -113,35 +154,49 @@ async def open_external(
     limits: Limits,
     stats: EngineStats,
     clock: Clock,
+    hooks: Hooks | None = None,
 ) -> AsyncIterator[StreamedResponse]:
-    """GET an absolute https URL with no credential at all (a signed download link on a CDN).
+    """GET an absolute https URL with no credential at all (a signed download link on a CDN or
+    a storage host), through the engine's pool (its proxy, `trust_env` and TLS settings).
 
-    Redirects may cross origins (nothing secret travels) but stay on https and within
-    `max_redirects`; the body is bounded like any stream and the call by the engine's deadline.
-    Any status is handed back: the caller decides what a 4xx means for its link.
+    Nothing identifying is sent: no auth, no cookie, no header of an API's dialect, on the first
+    request or any hop. Redirects follow `decide_redirect(cross_origin=True)`: 301/302/303/307/308
+    to any https origin (S3 answers 307 to a regional endpoint), never to http or to a URL with
+    userinfo, at most `max_redirects` hops, each counted in `stats.redirects_followed` and sent to
+    the `redirect` hook; anything else is `UnexpectedRedirect`. Not throttled by the limiter (the
+    host is no API) and not retried. The body is bounded like any stream and the whole call by the
+    engine's `deadline`; each request by `attempt_timeout`. A 1xx/2xx/4xx/5xx is handed back: the
+    caller decides what a 4xx means for its link. Errors show the link with its query masked.
     """
     budget = CallBudget.start(
         clock.monotonic(), deadline=limits.deadline, attempt_timeout=limits.attempt_timeout
     )
-    target = httpx.URL(url)
-    for hop in range(limits.max_redirects + 1):
-        shown = redact_url(str(target))
-        if target.scheme != "https":
-            raise InvalidRequestError(f"refusing to fetch {shown} over plain http")
+    target = _checked_link(url)
+    hops = 0
+    while True:
+        shown = shown_link(target)
         step = budget.for_attempt(clock.monotonic())
+        if step.exhausted:
+            raise TimeoutError(
+                f"{budget.describe()} passed before sending",
+                limit="deadline",
+                method="GET",
+                url=shown,
+            )
         try:
             with anyio.fail_after(step.seconds if step.bounded else None):
-                raw = await http.send(http.build_request("GET", target), stream=True)
+                raw = await http.send(link_request(http, target), auth=None, stream=True)
         except builtins.TimeoutError:
             raise TimeoutError(
                 f"no answer within {step.limit}", limit=step.limit, method="GET", url=shown
             ) from None
         except RECEIVE_ERRORS as exc:
+            stats.transport_errors += 1
             raise transport_error(exc, method="GET", url=shown, attempts=1) from None
         stats.requests += 1
         stats.count_status(raw.status_code)
         try:
-            if raw.status_code not in REDIRECT_STATUSES:
+            if not 300 <= raw.status_code < 400:
                 yield StreamedResponse(
                     raw,
                     shown,
@@ -152,17 +207,38 @@ async def open_external(
                     clock=clock,
                 )
                 return
-            location = raw.headers.get("location")
+            decision = decide_redirect(
+                method="GET",
+                status=raw.status_code,
+                current=target,
+                location=raw.headers.get("location"),
+                hops=hops,
+                max_hops=limits.max_redirects,
+                cross_origin=True,
+            )
         finally:
             with anyio.CancelScope(shield=True):
                 await raw.aclose()
-        if not location or hop == limits.max_redirects:
+        location = shown_link(decision.location) if decision.location else None
+        if not decision.follow or decision.target is None:
             raise UnexpectedRedirect(
-                "unexpected redirect: no Location or more than max_redirects hops",
+                f"unexpected redirect of a download link: {decision.reason}",
                 location=location,
                 status=raw.status_code,
                 method="GET",
                 url=shown,
             )
         stats.redirects_followed += 1
-        target = target.join(location)
+        hops += 1
+        if hooks is not None and hooks.redirect:
+            await hooks.emit(
+                Event(
+                    kind="redirect",
+                    method="GET",
+                    url=shown,
+                    status=raw.status_code,
+                    reason=decision.reason,
+                    detail={"location": location, "hop": hops, "external": True},
+                )
+            )
+        target = decision.target

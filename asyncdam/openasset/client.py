@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from asyncdam.decoding import DEFAULT_ON_INVALID, OnInvalid, check_on_invalid
 from asyncdam.engine.arguments import (
     check_base_url_shape,
@@ -159,7 +157,7 @@ class OpenAsset(ServiceBase):
 
     `token=(id, secret)` sends `Authorization: OATU id:secret`, `basic=(user, password)` Basic auth;
     after the first answer only the `X-SessionKey` is sent. Without either, requests run as
-    anonymous. `storage_transport` replaces the network for size files on other hosts (tests).
+    anonymous. Size files on other hosts are fetched by the engine's `stream_external`.
     `on_invalid` says what listings do with an item that is not an object or has no id:
     "skip" (default: counted in `engine.stats.invalid_items`, logged, `invalid_item` hook),
     "raise" (`InvalidItemError` with the page and index) or "raw" (yield the raw value).
@@ -175,7 +173,6 @@ class OpenAsset(ServiceBase):
         concurrency: int = 2,
         allow_insecure_http: bool = False,
         page_size: int = DEFAULT_PAGE_SIZE,
-        storage_transport: httpx.AsyncBaseTransport | None = None,
         on_invalid: OnInvalid = DEFAULT_ON_INVALID,
         **engine_options: Any,
     ) -> None:
@@ -221,7 +218,7 @@ class OpenAsset(ServiceBase):
             "EmployeeKeywordCategories"
         )
         self.fields = Fields(ctx)
-        self.files = Files(ctx, NOUNS["Files"], storage_transport)
+        self.files = Files(ctx, NOUNS["Files"])
         self.groups = Groups(ctx)
         self.keywords = Keywords(ctx)
         self.keyword_categories: Resource[KeywordCategory] = plain("KeywordCategories")
@@ -264,8 +261,3 @@ class OpenAsset(ServiceBase):
                 Request(method="HEAD", path=PROBE_PATH, query={"logout": "logout"})
             )
         self.auth.forget_session()
-
-    async def aclose(self) -> None:
-        """Close the storage-host client, then the engine if this client owns it."""
-        await self.files.aclose()
-        await super().aclose()

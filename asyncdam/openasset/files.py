@@ -1,8 +1,9 @@
 """Files: multipart upload (`file` parts + `_jsonBody`), content replacement, size downloads.
 
 Size files live at `http_root` + `http_relative_path` and need no credentials, so none are sent:
-on the API's own origin the engine sends them unauthenticated; on another origin (a storage host)
-a separate plain httpx client without any credential fetches them.
+on the API's own origin the engine sends them unauthenticated; on another origin (a storage host,
+often an S3-style signed URL) `Engine.stream_external` fetches them, https only, with no
+credential, cookie or API header on any hop.
 """
 
 from __future__ import annotations
@@ -20,14 +21,8 @@ import anyio
 import attrs
 import httpx
 
-from asyncdam.engine.body import iter_limited, read_limited, split_chunk
-from asyncdam.engine.errors import (
-    DecodeError,
-    InvalidRequestError,
-    ResponseTooLarge,
-    TransportError,
-)
-from asyncdam.engine.redact import redact_url
+from asyncdam.engine.checks import check_int
+from asyncdam.engine.errors import DecodeError, InvalidRequestError, ResponseTooLarge
 from asyncdam.engine.request import Request, Response
 from asyncdam.openasset.bulk import BulkItem, BulkResult, ItemError, check_batch_size, run_groups
 from asyncdam.openasset.context import Context
@@ -116,22 +111,12 @@ def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
 class Files(Resource[File]):
     """`oa.files`: the File noun plus uploads, replacement, downloads and nested lists."""
 
-    def __init__(
-        self, ctx: Context, spec: NounSpec, storage: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, ctx: Context, spec: NounSpec) -> None:
         super().__init__(ctx, spec)
         self.keywords: Nested[Ref] = Nested(ctx, spec, spec.nested["Keywords"])
         self.fields: Nested[FieldValue] = Nested(ctx, spec, spec.nested["Fields"])
         self.sizes: Nested[FileSize] = Nested(ctx, spec, spec.nested["Sizes"])
         self.albums: Nested[Ref] = Nested(ctx, spec, spec.nested["Albums"])
-        self._storage_transport = storage
-        self._storage: httpx.AsyncClient | None = None
-
-    async def aclose(self) -> None:
-        """Close the storage-host client if one was opened."""
-        if self._storage is not None:
-            await self._storage.aclose()
-            self._storage = None
 
     # -- uploads --------------------------------------------------------------------------------
 
@@ -279,11 +264,13 @@ class Files(Resource[File]):
     ) -> AsyncIterator[bytes]:
         """The bytes of one size of a file, chunk by chunk: `GET` on the size's URL.
 
-        Yields `bytes`. No credentials are sent with the file URL. Required: `file_id`. The size
-        lookup is a GET, retried as usual; on the API's origin the download goes through the engine
-        (retried until the body starts), while a storage host elsewhere is fetched once, without
-        retries.
+        Yields `bytes` of at most `chunk_size` each. No credentials are sent with the file URL.
+        Required: `file_id`. The size lookup is a GET, retried as usual; on the API's origin the
+        download goes through the engine (retried until the body starts), while a storage host
+        elsewhere must be https and is fetched once, without retries, by `Engine.stream_external`
+        (redirects may move it to another https host, at most `max_redirects` hops).
         """
+        check_int("chunk_size", chunk_size)
         entry = await self.size_entry(file_id, size)
         url = size_url(self._ctx.dialect.base_url, entry)
         if same_origin(url, self._ctx.dialect.base_url):
@@ -302,40 +289,20 @@ class Files(Resource[File]):
             yield chunk
 
     async def _foreign(self, url: httpx.URL, chunk_size: int) -> AsyncIterator[bytes]:
-        if self._storage is None:
-            self._storage = httpx.AsyncClient(
-                transport=self._storage_transport,
-                follow_redirects=True,
-                trust_env=False,
-                timeout=httpx.Timeout(60.0),
-            )
-        limits = self._ctx.client.engine.limits
-        shown = redact_url(str(url))
-        try:
-            async with self._storage.stream("GET", url) as raw:
-                if raw.status_code >= 400:
-                    limit = limits.max_response_bytes
-                    body = await read_limited(
-                        raw, limit=limit, setting="max_response_bytes", url=shown
-                    )
-                    failed = Response(
-                        status=raw.status_code,
-                        headers=raw.headers,
-                        content=body,
-                        method="GET",
-                        url=str(url),
-                    )
-                    raise self._ctx.dialect.error_for(failed, 0.0)
-                # Decoded and counted by the engine's bounded reader (no inflation bomb).
-                async for chunk in iter_limited(
-                    raw, limit=limits.max_download_bytes, setting="max_download_bytes", url=shown
-                ):
-                    for part in split_chunk(chunk, chunk_size):
-                        yield part
-        except httpx.TransportError as exc:
-            raise TransportError(
-                f"download failed: {type(exc).__name__}", method="GET", url=str(url)
-            ) from None
+        """A size file on a storage host: the engine's credential-free fetch (its pool, proxy,
+        TLS and limits; https only; redirects per `Engine.stream_external`)."""
+        async with self._ctx.client.engine.stream_external(str(url)) as streamed:
+            if streamed.status >= 300:  # 3xx never get here: followed or refused already
+                failed = Response(
+                    status=streamed.status,
+                    headers=streamed.headers,
+                    content=await streamed.read(),  # bounded by max_response_bytes
+                    method="GET",
+                    url=streamed.url,
+                )
+                raise self._ctx.dialect.error_for(failed, 0.0)
+            async for chunk in streamed.aiter_bytes(chunk_size):
+                yield chunk
 
     async def download(self, file_id: int, size: int | FileSize = ORIGINAL_SIZE) -> bytes:
         """The bytes of one size of a file, held in memory (`GET` on the size's URL).

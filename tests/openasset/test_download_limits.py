@@ -55,10 +55,8 @@ async def test_a_bomb_from_foreign_storage_stops_at_max_download_bytes(
         headers = {"Content-Encoding": "gzip"}
         return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
 
-    transport = httpx.MockTransport(storage)
-    async with OpenAsset(
-        HOST, token=TOKEN, storage_transport=transport, max_download_bytes=8 * MiB
-    ) as oa:
+    mock.route(host="downloads.openasset.com").mock(side_effect=storage)
+    async with OpenAsset(HOST, token=TOKEN, max_download_bytes=8 * MiB) as oa:
         with pytest.raises(ResponseTooLarge) as caught:
             await oa.files.download_to(3, tmp_path / "x.jpg", 2)
     assert caught.value.setting == "max_download_bytes"
@@ -69,9 +67,7 @@ async def test_an_in_memory_download_stops_at_max_response_bytes(mock: Any) -> N
     def storage(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, stream=httpx.ByteStream(b"x" * (2 * MiB)))
 
-    transport = httpx.MockTransport(storage)
-    async with OpenAsset(
-        HOST, token=TOKEN, storage_transport=transport, max_response_bytes=MiB
-    ) as oa:
+    mock.route(host="downloads.openasset.com").mock(side_effect=storage)
+    async with OpenAsset(HOST, token=TOKEN, max_response_bytes=MiB) as oa:
         with pytest.raises(ResponseTooLarge, match="download_to"):
             await oa.files.download(3, 2)

@@ -304,7 +304,9 @@ async def test_legacy_charset_and_strings(mock: Any) -> None:
     ]
 
 
-async def test_other_origin_download_uses_a_plain_client_without_credentials(mock: Any) -> None:
+async def test_other_origin_download_goes_through_the_engine_without_credentials(
+    mock: Any,
+) -> None:
     mock.get(API + "/Files/3/Sizes").mock(
         return_value=answer(
             [
@@ -323,9 +325,8 @@ async def test_other_origin_download_uses_a_plain_client_without_credentials(moc
         seen.append(request)
         return httpx.Response(200, content=b"JPEGDATA")
 
-    async with OpenAsset(
-        HOST, token=("12", SECRET), storage_transport=httpx.MockTransport(storage)
-    ) as oa:
+    mock.route(host="downloads.openasset.com").mock(side_effect=storage)
+    async with OpenAsset(HOST, token=("12", SECRET)) as oa:
         assert await oa.files.download(3, 2) == b"JPEGDATA"
     (request,) = seen
     assert request.url.host == "downloads.openasset.com"
