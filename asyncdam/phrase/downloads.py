@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import anyio
 import httpx
 
 from asyncdam.engine.errors import AsyncDamError, Gone, TimeoutError
 from asyncdam.engine.request import Request
-from asyncdam.engine.streaming import StreamedResponse
+from asyncdam.engine.streaming import StreamedResponse, shown_link
 from asyncdam.phrase import models
 from asyncdam.phrase.polling import Backoff
 
@@ -59,15 +62,59 @@ async def save_locale_async(
     **options: Any,
 ) -> int:
     """Like `download_locale_async`, but write the file to `target` (a path or a binary file)
-    chunk by chunk, bounded by `max_download_bytes`; returns the number of bytes written."""
+    chunk by chunk, bounded by `max_download_bytes`; returns the number of bytes written.
+
+    A path appears only complete: the bytes go to a temporary `.part` file beside it, renamed over
+    `target` on success and removed on any failure, cancellation included. File writes run in a
+    worker thread, never on the event loop.
+    """
     url = await _result_url(phrase, project_id, locale_id, file_format, backoff, options)
-    written = 0
     async with _open(phrase, url) as response:
-        with _writable(target) as fh:
-            async for chunk in response.aiter_bytes():
-                fh.write(chunk)
-                written += len(chunk)
+        if not isinstance(target, str | os.PathLike):
+            return await _write_chunks(response, target)
+        return await _save_atomically(response, Path(target))
+
+
+async def _write_chunks(response: StreamedResponse, fh: BinaryIO) -> int:
+    written = 0
+    async for chunk in response.aiter_bytes():
+        await anyio.to_thread.run_sync(fh.write, chunk)
+        written += len(chunk)
     return written
+
+
+async def _save_atomically(response: StreamedResponse, target: Path) -> int:
+    fh, temp = await anyio.to_thread.run_sync(_open_beside, target)
+    try:
+        try:
+            written = await _write_chunks(response, fh)
+            await anyio.to_thread.run_sync(_flush_to_disk, fh)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(fh.close)
+        await anyio.to_thread.run_sync(os.replace, temp, target)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_discard, temp)
+        raise
+    return written
+
+
+def _open_beside(target: Path) -> tuple[BinaryIO, str]:
+    """A new temporary file in the target's directory, so the final rename is atomic; created
+    like `open(..., "wb")` would (the umask decides its mode), but never over an existing file."""
+    temp = target.parent / f".{target.name}.{secrets.token_hex(8)}.part"
+    return open(temp, "xb"), str(temp)
+
+
+def _flush_to_disk(fh: BinaryIO) -> None:
+    # Renamed before its bytes reach the disk, a crash could leave an empty file at `target`.
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _discard(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
 
 
 async def _result_url(
@@ -87,15 +134,6 @@ async def _result_url(
     if not url:
         raise DownloadFailed(f"download {download.id} completed without a result URL")
     return url
-
-
-@contextmanager
-def _writable(target: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]:
-    if isinstance(target, str | os.PathLike):
-        with open(target, "wb") as fh:
-            yield fh
-    else:
-        yield target
 
 
 async def _wait(
@@ -145,8 +183,11 @@ async def _open(phrase: PhraseHost, url: str) -> AsyncIterator[StreamedResponse]
     async with phrase.engine.stream_external(url) as response:
         if response.status == 410:
             raise DownloadExpired(
-                "the download result URL has expired", status=410, method="GET", url=url
+                "the download result URL has expired",
+                status=410,
+                method="GET",
+                url=shown_link(url),  # the signature is a credential until it expires
             )
-        if response.status >= 400:
+        if response.status >= 300:
             raise DownloadFailed(f"fetching the download result failed: {response.status}")
         yield response
