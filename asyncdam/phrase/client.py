@@ -175,7 +175,8 @@ class Phrase(ServiceBase, ResourceGroups):
         **options: Any,
     ) -> int:
         """The async export flow writing the file to `target` chunk by chunk (bounded by the
-        engine's `max_download_bytes`); returns the bytes written."""
+        engine's `max_download_bytes`); returns the bytes written. A path appears only complete
+        (a `.part` file beside it, renamed on success, removed on failure or cancellation)."""
         return await save_locale_async(
             self, project_id, locale_id, target, file_format=file_format, backoff=backoff, **options
         )
