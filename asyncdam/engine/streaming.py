@@ -43,7 +43,7 @@ class StreamedResponse:
         budget: CallBudget | None = None,
         clock: Clock | None = None,
     ) -> None:
-        """Made by `Engine.stream` only."""
+        """Made by the engine only (`Engine.stream`, `open_external`)."""
         self._raw = raw
         self.url = url
         self._stats = stats

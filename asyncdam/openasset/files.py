@@ -22,7 +22,12 @@ import attrs
 import httpx
 
 from asyncdam.engine.checks import check_int
-from asyncdam.engine.errors import DecodeError, InvalidRequestError, ResponseTooLarge
+from asyncdam.engine.errors import (
+    DecodeError,
+    InvalidRequestError,
+    ResponseTooLarge,
+    TransportError,
+)
 from asyncdam.engine.request import Request, Response
 from asyncdam.openasset.bulk import BulkItem, BulkResult, ItemError, check_batch_size, run_groups
 from asyncdam.openasset.context import Context
@@ -292,11 +297,15 @@ class Files(Resource[File]):
         """A size file on a storage host: the engine's credential-free fetch (its pool, proxy,
         TLS and limits; https only; redirects per `Engine.stream_external`)."""
         async with self._ctx.client.engine.stream_external(str(url)) as streamed:
-            if streamed.status >= 300:  # 3xx never get here: followed or refused already
+            if not 200 <= streamed.status < 300:  # a 3xx was followed or refused already
+                try:
+                    body = await streamed.read()  # bounded by max_response_bytes
+                except (TransportError, ResponseTooLarge, DecodeError):
+                    body = b""  # an error body cut short or unreadable: the status still decides
                 failed = Response(
                     status=streamed.status,
                     headers=streamed.headers,
-                    content=await streamed.read(),  # bounded by max_response_bytes
+                    content=body,
                     method="GET",
                     url=streamed.url,
                 )

@@ -276,3 +276,21 @@ async def test_storage_downloads_use_the_engine_proxy(
     tunnels = [target for method, target, _ in proxy.seen if method == "CONNECT"]
     assert f"127.0.0.1:{storage.port}" in tunnels and f"127.0.0.1:{api.port}" in tunnels
     assert_no_credentials(storage)
+
+
+async def test_a_storage_error_with_a_broken_body_still_reports_its_status(
+    servers: dict[str, HostileServer], tls: Any
+) -> None:
+    api, storage = servers["api"], servers["storage"]
+    api.routes["/REST/1/Files/3/Sizes"] = sizes_at(f"https://127.0.0.1:{storage.port}/bucket")
+
+    def broken(ex: Exchange) -> None:
+        ex.head(503, [("Content-Length", "1000")])
+        ex.send(b"<Error>")  # then the connection closes
+
+    storage.routes["/bucket/photo.jpg"] = broken
+    async with client(servers, tls) as oa:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(APIStatusError) as caught:
+            await oa.files.download(3, 2)
+    assert caught.value.status == 503
+    assert len(storage.seen) == 1  # a storage host is fetched once, never retried
