@@ -434,7 +434,7 @@ async def _openasset_call(name: str, call: Callable[[Any], Any]) -> MethodReport
     recorder = Recorder(emulator_transport(app))
     report = MethodReport("openasset", name)
     async with Engine(transport=recorder, retry=RetryPolicy(max_attempts=1)) as engine:
-        async with OpenAsset(BASE, engine=engine, token=OA_TOKEN, storage_transport=recorder) as oa:
+        async with OpenAsset(BASE, engine=engine, token=OA_TOKEN) as oa:
             try:
                 await _drive(call((oa, engine, _openasset_values())))
             except InvalidRequestError as exc:
