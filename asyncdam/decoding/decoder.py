@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
 
-from asyncdam.decoding.builder import StructureFn, build_structure_fn, field_wire_names
+from asyncdam.decoding.builder import (
+    ItemsFn,
+    StructureFn,
+    build_items_fn,
+    build_structure_fn,
+    field_wire_names,
+)
 from asyncdam.decoding.problems import (
     DEFAULT_ON_INVALID,
     InvalidItem,
@@ -33,6 +38,7 @@ class Decoder:
         self._fns: dict[type[Any], StructureFn] = {}
         self._building: set[type[Any]] = set()
         self._identities: dict[type[Any], tuple[tuple[str, str], ...]] = {}
+        self._items_fns: dict[type[Any], ItemsFn] = {}
 
     def structure_fn(self, cls: type[Any]) -> StructureFn:
         """The compiled structure function of `cls` (dict in, model out; never raises)."""
@@ -93,24 +99,13 @@ class Decoder:
                 f"expected a list of {what or cls.__name__}, got {type(values).__name__}"
             )
         out: DecodedItems[T] = DecodedItems(on_invalid=on_invalid, source_count=len(values))
+        # The common case in one generated loop: every item an object with its identity.
+        good = self._items_fn(cls)(values)
+        if good is not None:
+            out.extend(good)
+            return out
         fn = self.structure_fn(cls)
         identity = self._identity(cls)
-        if not identity:
-            good = [fn(value) for value in values if type(value) is dict]
-            if len(good) == len(values):
-                out.extend(good)
-                return out
-        elif len(identity) == 1:
-            # The common case, in one comprehension: every item an object with its identity.
-            ((attr, wire),) = identity
-            good = [
-                fn(value) for value in values if type(value) is dict and value.get(wire) is not None
-            ]
-            if len(good) == len(values):
-                ids = list(map(operator.attrgetter(attr), good))
-                if None not in ids and "" not in ids:
-                    out.extend(good)
-                    return out
         self._sort_items(values, cls, fn, identity, out)
         return out
 
@@ -142,6 +137,19 @@ class Decoder:
             positions = {bad.index for bad in out.invalid}
             out.set_aside_edges = (0 in positions, len(values) - 1 in positions)
 
+    def _items_fn(self, cls: type[Any]) -> ItemsFn:
+        """The compiled page function of `cls` (None back: some item needs the slow path)."""
+        fn = self._items_fns.get(cls)
+        if fn is None:
+            identity = self._identity(cls)
+            if len(identity) > 1:
+                # Several identity fields: no generated check; every page is sorted item by item.
+                return _never
+            key = identity[0] if identity else None
+            fn = build_items_fn(cls, self.rules, self.structure_fn, key)
+            self._items_fns[cls] = fn
+        return fn
+
     def _identity(self, cls: type[Any]) -> tuple[tuple[str, str], ...]:
         found = self._identities.get(cls)
         if found is None:
@@ -149,6 +157,10 @@ class Decoder:
             found = tuple((attr, wires.get(attr, attr)) for attr in self.rules.identity(cls))
             self._identities[cls] = found
         return found
+
+
+def _never(values: list[Any]) -> list[Any] | None:
+    return None
 
 
 def _missing_identity(

@@ -32,6 +32,20 @@ class _ItemIterator(Generic[T]):
 
     async def __anext__(self) -> T:
         p = self._p
+        current = p._current
+        # The per-item path: the next item of the page being served, no guard skips to check.
+        if current is not None and not current.skips and not p._closed:
+            position = p._served
+            items = current.page.items
+            if position < len(items):
+                p._served = position + 1
+                item: T = items[position]
+                return item
+        return await self._advance()
+
+    async def _advance(self) -> T:
+        """The next item when the current page is exhausted, has skips, or there is none yet."""
+        p = self._p
         if p._closed:
             raise StopAsyncIteration
         while True:

@@ -136,6 +136,9 @@ class Request:
         if self.headers:
             for k, v in self.headers.items():
                 check_header_value(k, v)
+        self._check_bodies()
+
+    def _check_bodies(self) -> None:
         bodies = (self.json is not None) + (self.data is not None) + (self.content is not None)
         if bodies > 1:
             raise InvalidRequestError("a request takes only one of json=, data= or content=")
@@ -165,8 +168,34 @@ class Request:
         return rendered
 
     def evolve(self, **changes: Any) -> Request:
-        """A copy with some fields replaced (e.g. the next page's query)."""
-        return attrs.evolve(self, **changes)
+        """A copy with some fields replaced (e.g. the next page's query).
+
+        Changes to fields without converter or validator (the paging parameters, bodies, URL)
+        copy the slots directly and re-check only what they can break (one body at most), a
+        few microseconds less per page than `attrs.evolve`; the rendered path is kept while
+        `path` and `path_params` stay the same.
+        """
+        if type(self) is not Request or not changes.keys() <= _PLAIN_FIELDS:
+            return attrs.evolve(self, **changes)
+        new: Request = _new_object(Request)
+        for name, setter in _SLOT_SETTERS:
+            setter(new, changes[name] if name in changes else getattr(self, name))
+        if "path" in changes or "path_params" in changes:
+            _set_rendered(new, None)
+        new._check_bodies()
+        return new
+
+
+# Fields `Request.evolve` may replace without `__init__`: no converter, no validator, and no
+# check in `__attrs_post_init__` beyond the body count it re-runs (headers are checked there).
+_PLAIN_FIELDS = frozenset(
+    f.name
+    for f in attrs.fields(Request)
+    if f.init and f.converter is None and f.validator is None and f.name != "headers"
+)
+_SLOT_SETTERS = tuple((f.name, getattr(Request, f.name).__set__) for f in attrs.fields(Request))
+_set_rendered = Request.__dict__["_rendered"].__set__
+_new_object = object.__new__
 
 
 @attrs.frozen(kw_only=True)
