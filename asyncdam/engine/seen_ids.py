@@ -23,6 +23,7 @@ import base64
 import binascii
 import hashlib
 import secrets
+import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -38,6 +39,8 @@ _GOLDEN = 0x9E3779B97F4A7C15  # odd: multiplying by it modulo 2^64 is a bijectio
 _HEX = b"0123456789abcdef"
 _SCHEMES = (1, 2)
 _EMPTY = 0
+# `_fold_hex32_page` reads machine words as little-endian (all CPython targets in practice).
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 class InvalidCursorError(ConfigurationError):
@@ -114,7 +117,10 @@ class SeenIds:
                     return [((v + 1) * _GOLDEN) & _M64 for v in ints]
             elif kinds == {str}:
                 texts: Sequence[str] = ids  # type: ignore[assignment]
-                if _all_lower_hex32(texts):
+                joined = _joined_lower_hex32(texts)
+                if joined is not None:
+                    if _LITTLE_ENDIAN:
+                        return _fold_hex32_page(self._a_hex, joined, len(texts))
                     a, m192 = self._a_hex, _M192
                     return [(((a * int(s, 16)) & m192) >> 128) or 1 for s in texts]
         fold = self.fold
@@ -252,8 +258,31 @@ def _is_lower_hex(text: str) -> bool:
     return not raw.translate(None, _HEX)
 
 
-def _all_lower_hex32(texts: Sequence[str]) -> bool:
-    """Whether every string is 32 lowercase hex digits (one C-level pass over the page)."""
+def _joined_lower_hex32(texts: Sequence[str]) -> str | None:
+    """The strings joined when every one is 32 lowercase hex digits (one C-level pass over the
+    page), else None."""
     if set(map(len, texts)) != {32}:
-        return False
-    return _is_lower_hex("".join(texts))
+        return None
+    joined = "".join(texts)
+    return joined if _is_lower_hex(joined) else None
+
+
+def _fold_hex32_page(a: int, joined: str, count: int) -> list[int]:
+    """`(a * x mod 2^192) >> 128` for each 128-bit x of a page of 32-hex ids, in one product.
+
+    The ids go into one integer, each in its own 320-bit block (x < 2^128 and a < 2^192, so
+    a * x < 2^320 never carries into the next block); one multiplication by `a` then computes
+    every a * x at once, and the hash of id k is the third 64-bit word of block k. The same
+    values as the per-id formula, at about half the cost for a page of 100 (C-level steps only).
+    """
+    words = array("Q", bytes.fromhex(joined))
+    words.byteswap()  # each id as two numbers: its high 64 bits, then its low 64 bits
+    blocks = array("Q", bytes(40 * count))
+    view, halves = memoryview(blocks), memoryview(words)
+    view[0::5] = halves[1::2]  # little-endian blocks: low word first
+    view[1::5] = halves[0::2]
+    product = (a * int.from_bytes(blocks, "little")).to_bytes(40 * count, "little")
+    hashes: list[int] = memoryview(product).cast("Q")[2::5].tolist()
+    if 0 in hashes:  # 0 marks an empty slot of the table: a zero hash becomes 1, as in `fold`
+        hashes = [h or 1 for h in hashes]
+    return hashes
