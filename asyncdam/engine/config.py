@@ -9,8 +9,10 @@ import math
 import os
 import ssl
 from collections.abc import Iterable, Mapping
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
+from urllib.request import Request as UrllibRequest
 
 import httpx
 
@@ -115,6 +117,19 @@ def check_engine_args(args: Mapping[str, Any]) -> None:
         raise InvalidArgumentError("clock", "must have now(), monotonic() and sleep()")
 
 
+class RefuseAllCookies(DefaultCookiePolicy):
+    """A cookie policy that accepts and returns nothing: the engine keeps no cookies (see
+    `Engine`), even where a request still goes through `httpx.AsyncClient.send`."""
+
+    def set_ok(self, cookie: Cookie, request: UrllibRequest) -> bool:
+        """Never store a cookie."""
+        return False
+
+    def return_ok(self, cookie: Cookie, request: UrllibRequest) -> bool:
+        """Never send one back."""
+        return False
+
+
 def http_client(
     *,
     timeout: float | httpx.Timeout | None,
@@ -127,7 +142,8 @@ def http_client(
     trust_env: bool,
 ) -> httpx.AsyncClient:
     """The one pooled httpx client of an Engine: no redirects (the engine decides them), only the
-    content codings the bounded decoder undoes, the environment read only when asked."""
+    content codings the bounded decoder undoes, the environment read only when asked, a cookie
+    jar that keeps nothing."""
     if http2 and importlib.util.find_spec("h2") is None:
         raise ConfigurationError("http2=True needs the 'http2' extra: asyncdam[http2]")
     return httpx.AsyncClient(
@@ -143,4 +159,5 @@ def http_client(
         follow_redirects=False,
         trust_env=trust_env,
         headers={"Accept-Encoding": ACCEPT_ENCODING},
+        cookies=CookieJar(policy=RefuseAllCookies()),
     )

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
@@ -43,12 +42,14 @@ from asyncdam.engine.outcomes import (
     shown_proxy,
     step_timeout,
 )
-from asyncdam.engine.pagination import ListingMonitor, Paginator
 from asyncdam.engine.protocols import CacheStorage, LimiterBackend
 from asyncdam.engine.redact import redact_url
 from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
+from asyncdam.engine.sender import Sender
+from asyncdam.engine.service_client import ServiceClient
+from asyncdam.engine.stream_call import open_stream
 from asyncdam.engine.streaming import StreamedResponse, open_external
 from asyncdam.engine.wire import (
     RECEIVE_ERRORS,
@@ -60,8 +61,6 @@ from asyncdam.engine.wire import (
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
     from asyncdam.engine.redis.backend import RedisBackend as SharedBackend
-
-T = TypeVar("T")
 
 __all__ = ["Engine", "ServiceClient", "StreamedResponse"]
 
@@ -77,6 +76,9 @@ class Engine:
     wherever it runs). The failure limits (`max_response_bytes`, `max_download_bytes`,
     `max_redirects`, `deadline`, `attempt_timeout`, `max_throttle_wait`) are described in
     `Limits` and docs/concepts/failure.md. A bad argument raises `InvalidArgumentError`.
+
+    No cookie jar: a `Set-Cookie` is neither kept nor sent back. Credentials are explicit (the
+    dialect's auth), and one engine may serve several credentials, which a shared jar would mix.
     """
 
     def __init__(
@@ -141,6 +143,12 @@ class Engine:
             proxy=proxy,
             trust_env=trust_env,
         )
+        self._sender = Sender(self._http)
+
+    @property
+    def closed(self) -> bool:
+        """Whether `aclose` has run (a closed engine refuses to send)."""
+        return self._closed
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -361,34 +369,6 @@ class Engine:
             return key, None, {}
         return key, entry, self.cache.conditional_headers(entry)
 
-    @asynccontextmanager
-    async def _held(
-        self, dialect: BaseDialect, request: Request, url: str, attempt: int, budget: CallBudget
-    ) -> AsyncIterator[Held]:
-        """Hold one permit for one attempt; it goes back on every exit, cancellation included.
-
-        The wait is refused up front when the quota would keep it past `max_throttle_wait`
-        (`QuotaWaitTooLong`) or past the call's deadline (`TimeoutError`).
-        """
-        permit = await acquire_permit(
-            self.limiter, self.limits, self.clock, dialect, request, url, attempt, budget
-        )
-        held = Held(permit)
-        try:
-            # Hooks may await: they run inside the try so a cancellation there leaks no slot.
-            if permit.waited > 0:
-                self.stats.throttle_wait += permit.waited
-                await self.hooks.emit(
-                    Event(kind="throttle", method=request.method, url=url, delay=permit.waited)
-                )
-            await self.hooks.emit(
-                Event(kind="request", method=request.method, url=url, attempt=attempt)
-            )
-            yield held
-        finally:
-            with anyio.CancelScope(shield=True):
-                await permit.release(refund=held.refund)
-
     async def _exchange(
         self,
         held: Held,
@@ -407,10 +387,8 @@ class Engine:
         held.refund = False
         started = time.monotonic()
         try:
-            raw = await self._http.send(
-                http_request,
-                auth=dialect.auth if request.authenticated else None,
-                stream=True,
+            raw = await self._sender.send(
+                http_request, dialect.auth if request.authenticated else None
             )
         except RECEIVE_ERRORS as exc:
             self.stats.transport_errors += 1
@@ -534,135 +512,21 @@ class Engine:
     def stream_external(self, url: str) -> AbstractAsyncContextManager[StreamedResponse]:
         """GET an absolute https URL with no credential (a signed download link), through this
         engine's pool, proxy and limits; https-only redirects may cross origins."""
+        if self._closed:
+            raise ConfigurationError("this Engine is closed")
         return open_external(
-            self._http, url, limits=self.limits, stats=self.stats, clock=self.clock
+            self._http,
+            url,
+            limits=self.limits,
+            stats=self.stats,
+            clock=self.clock,
+            hooks=self.hooks,
         )
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self, dialect: BaseDialect, request: Request
-    ) -> AsyncIterator[StreamedResponse]:
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
         """Send a request whose body is read as a byte stream; retries and same-origin redirects
         happen before the body. `attempt_timeout` covers the wait for the headers; the deadline,
         when set, covers the body too."""
-        budget = self._budget(request)
-        attempt = hops = 0
-        current = request
-        memory_limit = request.max_response_bytes or self.limits.max_response_bytes
-        self.retry_budget.record_request(self.clock.now())
-        while True:
-            attempt += 1
-            http_request = build_request(dialect, current, {}, self._wires.get(dialect))
-            url = redact_url(str(http_request.url))
-            redirect: Response | None = None
-            async with self._held(dialect, current, url, attempt, budget) as held:
-                step = budget.for_attempt(self.clock.monotonic())
-                outcome: httpx.Response | tuple[AsyncDamError, bool]
-                if step.exhausted:
-                    outcome = (
-                        deadline_error(budget, "before sending", current, url, attempt),
-                        False,
-                    )
-                else:
-                    with anyio.move_on_after(step.seconds if step.bounded else None) as scope:
-                        outcome = await self._exchange(
-                            held, dialect, current, http_request, url, attempt
-                        )
-                    if scope.cancelled_caught:
-                        outcome = step_timeout(step, budget, current, url, attempt), True
-                if isinstance(outcome, tuple):
-                    error, sent = outcome
-                    decision = self._decide(dialect, request, attempt, sent=sent, error=error)
-                else:
-                    if 200 <= outcome.status_code < 300:
-                        try:
-                            yield StreamedResponse(
-                                outcome,
-                                url,
-                                self.stats,
-                                download_limit=self.limits.max_download_bytes,
-                                memory_limit=memory_limit,
-                                budget=budget,
-                                clock=self.clock,
-                            )
-                            return
-                        finally:
-                            with anyio.CancelScope(shield=True):
-                                await outcome.aclose()
-                    try:
-                        body = await self._read(outcome, current, url, attempt, memory_limit)
-                    except Retryable:
-                        body = b""  # an error body cut short: the status still decides
-                    response = Response(
-                        status=outcome.status_code,
-                        headers=outcome.headers,
-                        content=body,
-                        method=current.method,
-                        url=url,
-                        attempts=attempt,
-                    )
-                    if response.status < 400:
-                        redirect = response  # decided below, once the permit is back
-                    else:
-                        error = dialect.error_for(response, self.clock.now())
-                        decision = self._decide(
-                            dialect, request, attempt, response=response, error=error
-                        )
-            if redirect is not None:
-                response, redirect = redirect, None
-                if response.status == 304:
-                    raise redirect_error(
-                        response, "304 Not Modified to an unconditional request", None
-                    )
-                current = await self._follow(current, response, http_request.url, hops)
-                hops += 1
-                attempt -= 1
-                continue
-            await self._retry_or_raise(request, attempt, decision, error, budget)
-
-
-class ServiceClient:
-    """An engine bound to one dialect: what adapters call."""
-
-    def __init__(self, engine: Engine, dialect: BaseDialect) -> None:
-        self.engine = engine
-        self.dialect = dialect
-
-    async def send(self, request: Request) -> Response:
-        """Send one request (limited, revalidated, retried); raises typed errors."""
-        return await self.engine.send(self.dialect, request)
-
-    def stream(self, request: Request) -> Any:
-        """An async context manager yielding a `StreamedResponse` for binary downloads."""
-        return self.engine.stream(self.dialect, request)
-
-    def paginate(
-        self,
-        request: Request,
-        strategy: Any,
-        decode: Callable[[Response], Sequence[T]],
-        *,
-        fetch_ahead: int | None = None,
-        cursor: dict[str, Any] | None = None,
-        **guard: Any,
-    ) -> Paginator[T]:
-        """A `Paginator` over a listing; fetch-ahead defaults to the dialect's concurrency cap.
-
-        `guard` takes the consistency options of `Paginator` (`identify`, `consistency`,
-        `reconcile`, `reconcile_passes`); drift is counted in this engine's stats and hooks.
-        """
-        ahead = self.dialect.concurrency if fetch_ahead is None else fetch_ahead
-        fetch: Callable[[Request], Awaitable[Response]] = self.send
-        monitor = ListingMonitor(
-            self.engine.stats, self.engine.hooks, request.method, request.rendered_path()
-        )
-        return Paginator(
-            fetch,
-            request,
-            strategy,
-            decode,
-            fetch_ahead=ahead,
-            cursor=cursor,
-            monitor=monitor,
-            **guard,
-        )
+        return open_stream(self, dialect, request)

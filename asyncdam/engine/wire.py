@@ -45,7 +45,15 @@ class DialectWire:
     """What every request of one dialect starts from, worked out once: the base URL as text and
     the default headers already encoded (copying them is cheaper than encoding them again)."""
 
-    __slots__ = ("base_text", "base_url", "header_items", "headers")
+    __slots__ = (
+        "base_text",
+        "base_url",
+        "has_host",
+        "has_length",
+        "header_items",
+        "headers",
+        "raw",
+    )
 
     def __init__(self, dialect: BaseDialect) -> None:
         """The wire form of `dialect` as it is now (see `fits` for later changes)."""
@@ -57,6 +65,8 @@ class DialectWire:
         self.headers = httpx.Headers(
             {"Accept-Encoding": ACCEPT_ENCODING, **dict(dialect.default_headers)}
         )
+        self.raw = self.headers.raw
+        self.has_host, self.has_length = _framing(self.headers)
 
     def fits(self, dialect: BaseDialect) -> bool:
         """Whether `dialect` still has the base URL and default headers this was made from."""
@@ -100,7 +110,6 @@ def build_request(
     if wire is None:
         wire = DialectWire(dialect)
     pairs = query_pairs(request.query) if request.query else []
-    params: list[tuple[str, str | int | float | bool | None]] | None = None
     if request.url is None:
         # One URL parse per request: the query is encoded here exactly as httpx would encode it
         # (urlencode), keeping the caller's order of repeated keys, and joined by concatenation
@@ -111,12 +120,24 @@ def build_request(
         url = dialect.url_for(request)
         if pairs:
             params = [*httpx.URL(request.url).params.multi_items(), *pairs]
-            url = url.copy_with(query=None)
-    headers = httpx.Headers(wire.headers)
-    for k, v in request.headers.items():
-        headers[k] = v
-    for k, v in extra_headers.items():
-        headers[k] = check_header_value(k, v)
+            url = httpx.URL(url.copy_with(query=None), params=params)  # as httpx.Request would
+    extensions = None
+    if request.timeout is not None:
+        extensions = {"timeout": httpx.Timeout(request.timeout).as_dict()}
+    headers: httpx.Headers | None = None
+    if request.headers or extra_headers:
+        headers = httpx.Headers(wire.headers)
+        for k, v in request.headers.items():
+            headers[k] = v
+        for k, v in extra_headers.items():
+            headers[k] = check_header_value(k, v)
+    if (
+        request.json is None
+        and request.data is None
+        and request.files is None
+        and request.content is None
+    ):
+        return _bodyless(request.method, url, wire, headers, extensions)
     kwargs: dict[str, Any] = {}
     if request.json is not None:
         kwargs["json"] = request.json
@@ -127,9 +148,49 @@ def build_request(
         kwargs["files"] = list(request.files)
     if request.content is not None:
         kwargs["content"] = request.content
-    if request.timeout is not None:
-        kwargs["extensions"] = {"timeout": httpx.Timeout(request.timeout).as_dict()}
-    return httpx.Request(request.method, url, params=params, headers=headers, **kwargs)
+    return httpx.Request(
+        request.method,
+        url,
+        headers=wire.headers if headers is None else headers,
+        extensions=extensions,
+        **kwargs,
+    )
+
+
+def _framing(headers: httpx.Headers) -> tuple[bool, bool]:
+    """Whether `headers` already name the host, and the body's length or transfer coding."""
+    return "host" in headers, "content-length" in headers or "transfer-encoding" in headers
+
+
+# Methods httpx gives an explicit `Content-Length: 0` when they carry no body.
+_LENGTH_ZERO_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _bodyless(
+    method: str,
+    url: httpx.URL,
+    wire: DialectWire,
+    headers: httpx.Headers | None,
+    extensions: dict[str, Any] | None,
+) -> httpx.Request:
+    """The request httpx would build for a body-less call, without its per-request header
+    rebuilding: the same header list (Host first, then `Content-Length: 0` where httpx adds it,
+    then ours) and an empty, already read body."""
+    if headers is None:
+        raw, has_host, has_length = wire.raw, wire.has_host, wire.has_length
+    else:
+        raw = headers.raw
+        has_host, has_length = _framing(headers)
+    auto: list[tuple[bytes, bytes]] = []
+    if not has_host and url.host:
+        auto.append((b"Host", url.netloc))
+    if not has_length and method in _LENGTH_ZERO_METHODS:
+        auto.append((b"Content-Length", b"0"))
+    built = httpx.Request(
+        method, url, headers=auto + raw, stream=httpx.ByteStream(b""), extensions=extensions
+    )
+    built.read()
+    return built
 
 
 def _form_dict(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
