@@ -156,6 +156,8 @@ class EmulatorServer:
             log_level=self._log_level,
             access_log=False,
             timeout_graceful_shutdown=2,
+            # The Phrase emulator dates its answers by its own (replaceable) clock.
+            date_header=self.service != "phrase",
         )
         ready = self._ready
 

@@ -26,6 +26,17 @@ How a pass proves it missed nothing, given a stable order in which new items sor
   collection grew, hold only items created during the pass, which may or may not appear.)
   A pass that ends before the anchor page (the collection shrank) makes the two closing reads
   at its end instead.
+- the early anchor (page-number paging over creation order, when the server dates its answers):
+  the anchor is read beside the first fetch-ahead window instead of before it. Its answer proves
+  the window safe when the total is still the first page's total N0 and Z, the last item, was
+  created before the first page was read (its creation time plus `ANCHOR_AGE_MARGIN` and the
+  first page's round trip lies before the first answer's `Date`). Then no item was created since
+  the first read and still exists (it would sort after Z, and be the last item); with the total
+  unchanged, no item that existed then was deleted either, so every page read between the first
+  page and the anchor saw the collection as it was at both ends, and so did the first page: its
+  revalidation at the close is not needed (Z's closing check covers the rest of the pass). When
+  the proof fails, the window's pages (none handed out yet) are dropped and read again after the
+  anchor, which is the order above. Only Z's creation time and the server's clock are trusted.
 
 Any other outcome is drift (`SIGNALS`): the pass is repaired by listing again and handing out
 only ids not handed out yet, until a pass ends without drift.
@@ -34,6 +45,8 @@ only ids not handed out yet, until a pass ends without drift.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeGuard
 
 import attrs
@@ -42,14 +55,17 @@ from asyncdam.engine.errors import AsyncDamError, ConfigurationError
 from asyncdam.engine.seen_ids import InvalidCursorError, SeenIds
 
 __all__ = [
+    "ANCHOR_AGE_MARGIN",
     "CONSISTENCY_MODES",
     "RECONCILE_MODES",
     "SIGNALS",
+    "FirstAnswer",
     "InvalidCursorError",
     "ListingChanged",
     "PassWatch",
     "SeenIds",
     "check_policy",
+    "created_before",
 ]
 
 CONSISTENCY_MODES: tuple[str, ...] = ("repair", "raise", "off")
@@ -71,6 +87,10 @@ SIGNALS: dict[str, str] = {
 GUARD_VERSION = 2
 GUARD_VERSIONS = (1, 2)
 MAX_PASSES_LIMIT = 10
+# Seconds between the anchor item's creation time and the first answer's `Date` beyond the first
+# page's round trip: one second for each of the two timestamps' whole-second resolution, one for
+# clock skew between the service's machines.
+ANCHOR_AGE_MARGIN = 3.0
 
 
 class ListingChanged(AsyncDamError):
@@ -134,6 +154,7 @@ class PassWatch:
     signals: list[str] = attrs.field(factory=list)
     added: int = 0  # items this pass handed out that no earlier pass had
     closed: bool = False  # the closing reads were made during the pass (see the docstring)
+    early: bool = False  # the anchor, read beside the first window, proved it (see the docstring)
 
     @property
     def drifted(self) -> bool:
@@ -234,7 +255,7 @@ class PassWatch:
     ) -> list[str]:
         """Compare the first and anchor pages read again after the pass with what they were."""
         ok = True
-        if self.first_last_id is not None:
+        if self.first_last_id is not None and not self.early:
             ok = len(first_ids) == self.first_size and first_ids[-1] == self.first_last_id
         if ok and self.anchor_id is not None and self.anchor_pos is not None:
             pos = self.anchor_pos
@@ -242,6 +263,19 @@ class PassWatch:
         if not ok and self.flag("anchor_moved"):
             return ["anchor_moved"]
         return []
+
+    def prove_early(
+        self, total: int | None, count: int, created: datetime | None, first: FirstAnswer
+    ) -> bool:
+        """Whether the anchor just recorded (`count` items, reporting `total`, its last item
+        created at `created`) proves the pages read beside it; sets `early` when it does."""
+        size = self.size
+        if self.anchor_index is None or self.total is None or total != self.total or not size:
+            return False
+        if count != self.total - self.anchor_index * size:
+            return False
+        self.early = created_before(created, first)
+        return self.early
 
     @property
     def needs_anchor(self) -> bool:
@@ -266,6 +300,7 @@ class PassWatch:
             "signals": list(self.signals),
             "added": self.added,
             "closed": self.closed,
+            "early": self.early,
         }
 
     @classmethod
@@ -305,10 +340,46 @@ class PassWatch:
         if not isinstance(closed, bool):
             raise InvalidCursorError("cursor field 'closed' must be true or false")
         watch.closed = closed
+        early = data.get("early", False)  # absent from cursors written before the early anchor
+        if not isinstance(early, bool) or (early and watch.anchor_index is None):
+            raise InvalidCursorError("cursor field 'early' must be true or false, with an anchor")
+        watch.early = early
         if mode == "anchor" and watch.last_index is not None and watch.last_index > 0:
             if watch.anchor_index is None and watch.total is not None:
                 raise InvalidCursorError("cursor is past the first page but has no anchor")
         return watch
+
+
+@attrs.frozen
+class FirstAnswer:
+    """When the server answered a listing's first page: its `Date` header (whole seconds) and
+    the client's round trip for it (the server read the page at most that long before)."""
+
+    date: datetime
+    elapsed: float
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str], elapsed: float) -> FirstAnswer | None:
+        """From a response's headers; None without a usable `Date`."""
+        raw = headers.get("date")
+        if not raw:
+            return None
+        try:
+            date = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if date.tzinfo is None or elapsed < 0:
+            return None
+        return cls(date, elapsed)
+
+
+def created_before(created: datetime | None, first: FirstAnswer) -> bool:
+    """Whether an item created at `created` (server time) existed when the first page was
+    read: created at least the margin and the first round trip before that answer's `Date`."""
+    if not isinstance(created, datetime) or created.tzinfo is None:
+        return False
+    slack = timedelta(seconds=ANCHOR_AGE_MARGIN + first.elapsed)
+    return created + slack <= first.date
 
 
 def _is_nat(value: object) -> TypeGuard[int]:

@@ -1,7 +1,8 @@
 """The extra reads of a guarded page-number listing, driven by its `Paginator`.
 
-The anchor read (the last page, right after the first, before any later page is requested) and
-the first page's revalidation beside the closing read; `asyncdam.engine.consistency` has the
+The anchor read (the last page, right after the first, before any later page is requested, or
+beside the first fetch-ahead window when its answer can prove that window) and the first page's
+revalidation beside the closing read; `asyncdam.engine.consistency` has the
 argument for their order. Functions over the paginator (as `page_iterators` does), kept apart so
 the paginator stays about fetching pages in order.
 """
@@ -14,6 +15,7 @@ from typing import Any
 import anyio
 import attrs
 
+from asyncdam.engine.consistency import FirstAnswer
 from asyncdam.engine.listing_guard import ListingGuard
 from asyncdam.engine.request import Request
 
@@ -72,16 +74,18 @@ def launch_anchor(p: Any) -> None:
     p._group.start_soon(run)
 
 
-async def read_anchor(p: Any, guard: ListingGuard) -> None:
+async def read_anchor(p: Any, guard: ListingGuard, first: FirstAnswer | None = None) -> bool:
     """Anchor mode: the last page, read right after the first one (or collected from the
-    background read); pages after the first are requested only once it has arrived."""
+    background read). Pages after the first are requested only once it has arrived, unless
+    it was read beside them (`first` given): then True when it proves them (see
+    `asyncdam.engine.consistency`), and False when they must be read again."""
     read, p._anchor_read = p._anchor_read, None
     last = p._last_index
     request = anchor_request(p)
     if request is None or last is None:
         if read is not None:
             read.scope.cancel()
-        return
+        return False
     result: AnchorResult | Exception | None = None
     if read is not None:
         if read.index == last:
@@ -100,7 +104,7 @@ async def read_anchor(p: Any, guard: ListingGuard) -> None:
         p._drop_slots()
         raise result
     items, total = result
-    await guard.record_anchor(last, items, total, request)
+    return await guard.record_anchor(last, items, total, request, first)
 
 
 async def reread_first(p: Any, out: list[Sequence[Any] | Exception]) -> None:

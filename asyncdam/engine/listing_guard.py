@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -23,6 +24,7 @@ from asyncdam.engine.consistency import (
     GUARD_VERSION,
     GUARD_VERSIONS,
     SIGNALS,
+    FirstAnswer,
     InvalidCursorError,
     ListingChanged,
     PassMode,
@@ -60,8 +62,12 @@ class ListingGuard:
         reconcile_passes: int = 3,
         monitor: ListingMonitor | None = None,
         stable_order: bool = False,
+        created: Callable[[Any], object] | None = None,
     ) -> None:
         check_policy(consistency, reconcile, reconcile_passes)
+        # An item's creation time, for an order in which new items sort last by it: lets the
+        # anchor be read beside the first window (`early_anchor`).
+        self.created = created if mode == "anchor" and stable_order else None
         # Signals a pass's own proof makes harmless: with overlapping pages, the boundaries;
         # with the anchor over an order in which new items sort last, the closing reads.
         self.benign: frozenset[str] = frozenset()
@@ -215,17 +221,38 @@ class ListingGuard:
         self, first: Sequence[Any], anchor: Sequence[Any], index: int, request: Request
     ) -> None:
         """The closing check made from the anchor page's own read and a revalidation of the
-        first page sent beside it (see `asyncdam.engine.consistency`)."""
+        first page sent beside it (none after an early anchor's proof: `first` is then empty;
+        see `asyncdam.engine.consistency`)."""
         signals = self.watch.check_end(ids_of(first, self.identify), ids_of(anchor, self.identify))
         self.watch.closed = True
         await self._report(signals, index, request)
 
+    def early_anchor(self, first: Response | None) -> FirstAnswer | None:
+        """When the anchor may be read beside the first window: what its proof needs from the
+        first page's answer (None: read it before any later page, as usual)."""
+        if self.created is None or first is None or not self.watch.needs_anchor:
+            return None
+        return FirstAnswer.of(first.headers, first.elapsed)
+
     async def record_anchor(
-        self, index: int, items: Sequence[Any], total: int | None, request: Request
-    ) -> None:
-        """Remember the last item of the anchor page, read right after the first page."""
+        self,
+        index: int,
+        items: Sequence[Any],
+        total: int | None,
+        request: Request,
+        first: FirstAnswer | None = None,
+    ) -> bool:
+        """Remember the last item of the anchor page; with `first` (it was read beside the first
+        window), return whether it proves the pages read beside it."""
         ids = ids_of(items, self.identify)
         await self._report(self.watch.set_anchor(index, ids, total), index, request)
+        if first is None or self.created is None or not items:
+            return False
+        count = getattr(items, "source_count", len(items))
+        stamp = self.created(items[-1])
+        return self.watch.prove_early(
+            total, count, stamp if isinstance(stamp, datetime) else None, first
+        )
 
     async def finish_pass(
         self,

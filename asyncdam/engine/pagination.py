@@ -90,7 +90,9 @@ class Paginator(Generic[T]):
     `ListingChanged` is raised. `consistency="raise"` raises `ListingChanged` at the first drift
     that could have cost an item instead; `"off"` turns all of it off (no dedupe, no extra
     reads). `stable_order=True` tells a page-number listing that new items sort last (creation
-    or id ascending), so a changed total alone needs no repair once the closing reads agree.
+    or id ascending), so a changed total alone needs no repair once the closing reads agree;
+    `created` (item -> its creation time, when that is the order) lets the anchor read go
+    beside the first fetch-ahead window instead of before it (see `consistency`).
     Dedupe memory: 11 to 23 bytes per id. See `asyncdam.engine.consistency` for the checks.
     """
 
@@ -109,6 +111,7 @@ class Paginator(Generic[T]):
         reconcile_passes: int = 3,
         monitor: ListingMonitor | None = None,
         stable_order: bool = False,
+        created: Callable[[T], object] | None = None,
     ) -> None:
         if fetch_ahead < 0:
             raise ValueError("fetch_ahead must be >= 0")
@@ -119,6 +122,7 @@ class Paginator(Generic[T]):
             "reconcile_passes": reconcile_passes,
             "monitor": monitor,
             "stable_order": stable_order,
+            "created": created,
         }
         self._guard: ListingGuard | None = None
         self._given_strategy = strategy
@@ -137,6 +141,7 @@ class Paginator(Generic[T]):
                 reconcile_passes=reconcile_passes,
                 monitor=monitor,
                 stable_order=stable_order,
+                created=created,
             )
         self._finished = False
         self._fetch = fetch
@@ -393,15 +398,16 @@ class Paginator(Generic[T]):
         index, request = self._next_index, self._next_request
         guard = self._guard
         if guard is not None and index == 1 and guard.watch.needs_anchor:
-            await read_anchor(self, guard)
+            await self._anchor(guard, request)
         closing = (
             guard is not None
             and guard.closes_at(index)
             and index not in self._buffer
             and index not in self._slots
         )
+        proven = closing and guard is not None and guard.watch.early
         first: list[Sequence[T] | Exception] = []
-        if closing:
+        if closing and not proven:
             # The anchor page, fetched only now that every page before it has arrived, is the
             # pass's closing read; the first page is revalidated beside it (one round trip).
             async with anyio.create_task_group() as group:
@@ -431,11 +437,45 @@ class Paginator(Generic[T]):
             )
             if first and not isinstance(first[0], Exception):
                 await guard.close_in_pass(first[0], entry.page.items, index, request)
+            elif proven:
+                await guard.close_in_pass((), entry.page.items, index, request)
             if index == 0 and self._group is not None and guard.watch.needs_anchor:
                 launch_anchor(self)
+                if guard.early_anchor(entry.page.response) is not None:
+                    self._top_up(0, request)  # the first window streams beside the anchor
             if skips:
                 entry = attrs.evolve(entry, skips=skips)
         return entry
+
+    async def _anchor(self, guard: ListingGuard, request: Request) -> None:
+        """Read the anchor before page 1, or beside the first window when its answer can
+        prove that window (else the window's pages are dropped, to be read after it)."""
+        first = guard.early_anchor(None if self._first is None else self._first.response)
+        if first is None or self._fetch_ahead <= 1:
+            await read_anchor(self, guard)
+            return
+        if self._group is not None:  # streaming: the window was launched beside the anchor
+            if not await read_anchor(self, guard, first):
+                self._buffer.clear()
+                self._drop_slots()
+            return
+        outcome: list[bool | Exception] = []
+
+        async def anchor() -> None:
+            try:
+                outcome.append(await read_anchor(self, guard, first))
+            except Exception as exc:
+                outcome.append(exc)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(anchor)  # queued first under the engine's cap
+            head = await self._fetch_window(1, request, width=self._fetch_ahead - 1)
+        if outcome[0] is True:
+            self._buffer[1] = (request, head)
+            return
+        self._buffer.clear()
+        if isinstance(outcome[0], Exception):
+            raise outcome[0]
 
     async def _entry(self, index: int, request: Request) -> _Fetched[T] | Exception:
         """Page `index`: from the buffer when a window fetched it ahead, else fetched now."""
@@ -454,6 +494,8 @@ class Paginator(Generic[T]):
         last = self._last_index
         if last is None or self._guard is None:
             return last
+        if self._guard.watch.needs_anchor:
+            return last - 1  # the last page is the anchor, being read beside this window
         held = self._guard.fetch_limit(index)
         return last if held is None else min(last, held)
 
@@ -494,12 +536,16 @@ class Paginator(Generic[T]):
         info = self._strategy.inspect(request, response, sent)
         return _Fetched(Page(items, index, response), request, info)
 
-    async def _fetch_window(self, index: int, request: Request) -> _Fetched[T] | Exception:
-        """Fetch page `index` and, when the page count allows, the next few with it."""
+    async def _fetch_window(
+        self, index: int, request: Request, width: int | None = None
+    ) -> _Fetched[T] | Exception:
+        """Fetch page `index` and, when the page count allows, the next few with it (at most
+        `width` pages in all, `fetch_ahead` by default)."""
         requests = {index: request}
         limit = self._ahead_limit(index)
-        if self._fetch_ahead > 1 and limit is not None:
-            for step in range(1, min(self._fetch_ahead, limit - index + 1)):
+        width = self._fetch_ahead if width is None else width
+        if width > 1 and limit is not None:
+            for step in range(1, min(width, limit - index + 1)):
                 ahead = self._strategy.skip_ahead(request, step)
                 if ahead is None:
                     break

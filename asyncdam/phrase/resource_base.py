@@ -82,6 +82,7 @@ class ResourceBase:
             identify=_item_id,
             consistency=consistency if guarded else "off",
             stable_order=ordered is not args,
+            created=_item_created if ordered is not args else None,
         )
 
     async def _bytes(self, op: Op, /, **args: Any) -> bytes:
@@ -110,6 +111,7 @@ class ResourceBase:
 
 
 # Lists whose order can be made stable, new items last: a full listing asks for it by default.
+# Every order here is by `created_at`, which `_item_created` reads for the early anchor proof.
 STABLE_ORDERS: dict[str, dict[str, str]] = {
     "keys/list": {"sort": "created_at", "order": "asc"},
 }
@@ -126,6 +128,10 @@ def stable_order(op: Op, args: dict[str, Any]) -> dict[str, Any]:
 
 def _item_id(item: Any) -> object:
     return getattr(item, "id", None)
+
+
+def _item_created(item: Any) -> object:
+    return getattr(item, "created_at", None)
 
 
 def _temp_beside(target: Path) -> tuple[int, str]:

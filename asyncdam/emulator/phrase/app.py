@@ -473,6 +473,24 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         inner = FaultMiddleware(inner, config.faults, rate_limit=quota, clock=lambda: state.clock())
     except ImportError:  # pragma: no cover - faults.py ships with the package
         pass
-    app.router.default = Gate(app, inner)
+    app.router.default = dated(Gate(app, inner), lambda: state.clock())
     app.router.redirect_slashes = False
+    return app
+
+
+def dated(inner: ASGIApp, clock: Callable[[], float]) -> ASGIApp:
+    """Every answer carries a `Date` from the emulator's clock, as the service's answers do (the
+    clients compare it with creation times; a server's own Date would ignore a test's clock)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_date(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"date" for name, _ in headers):
+                    headers.append((b"date", http_date(clock()).encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await inner(scope, receive, with_date)
+
     return app
