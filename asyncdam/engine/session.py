@@ -209,7 +209,8 @@ class Engine:
         wire = self._wires.get(dialect)
         first = build_request(dialect, request, {}, wire)
         first_url = str(first.url)
-        key, entry, validators = await self._prepare_cache(dialect, request, first, first_url)
+        accept = first.headers.get("accept", "") if request.headers else wire.accept
+        key, entry, validators = await self._prepare_cache(dialect, request, accept, first_url)
         if validators:
             first.headers.update(validators)
         self.retry_budget.record_request(self.clock.now())
@@ -359,11 +360,11 @@ class Engine:
         await self.clock.sleep(decision.delay)
 
     async def _prepare_cache(
-        self, dialect: BaseDialect, request: Request, probe: httpx.Request, url: str
+        self, dialect: BaseDialect, request: Request, accept: str, url: str
     ) -> tuple[str | None, Any, dict[str, str]]:
         if self.cache is None or not request.is_cacheable:
             return None, None, {}
-        key = cache_key(dialect.credential_id, request.method, url, probe.headers.get("accept", ""))
+        key = cache_key(dialect.credential_id, request.method, url, accept)
         entry = await self.cache.lookup(key)
         if entry is None:
             return key, None, {}

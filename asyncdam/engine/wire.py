@@ -46,6 +46,7 @@ class DialectWire:
     the default headers already encoded (copying them is cheaper than encoding them again)."""
 
     __slots__ = (
+        "accept",
         "base_text",
         "base_url",
         "has_host",
@@ -66,6 +67,7 @@ class DialectWire:
             {"Accept-Encoding": ACCEPT_ENCODING, **dict(dialect.default_headers)}
         )
         self.raw = self.headers.raw
+        self.accept = self.headers.get("accept", "")  # the cache key's, for calls adding none
         self.has_host, self.has_length = _framing(self.headers)
 
     def fits(self, dialect: BaseDialect) -> bool:

@@ -369,3 +369,29 @@ async def test_the_pooled_client_keeps_no_cookie_even_through_client_send() -> N
             await client.send(client.build_request("GET", "https://cdn.example.test/f"))
         assert len(client.cookies.jar) == 0
     assert "cookie" not in recorder.seen[1].headers
+
+
+async def test_the_cache_key_names_the_accept_actually_sent() -> None:
+    from asyncdam.engine.cache import cache_key
+    from asyncdam.engine.cache_storage import MemoryCache
+
+    def answer(request: httpx.Request, n: int) -> httpx.Response:
+        return httpx.Response(200, headers={"ETag": f'"e{n}"'}, json={})
+
+    recorder = Recorder(answer)
+    storage = MemoryCache()
+    json_dialect = BaseDialect(
+        name="t",
+        base_url=check_base_url(BASE),
+        default_headers={"Accept": "application/json"},
+        credential_id="c",
+    )
+    async with Engine(transport=recorder.transport(), cache=storage) as engine:
+        client = engine.bind(json_dialect)
+        await client.send(Request(method="GET", path="/x"))
+        await client.send(Request(method="GET", path="/x", headers={"accept": "text/csv"}))
+        await client.send(Request(method="GET", path="/x"))
+        url = BASE + "x"
+        assert cache_key("c", "GET", url, "application/json") in storage
+        assert cache_key("c", "GET", url, "text/csv") in storage
+    assert [r.headers.get("if-none-match") for r in recorder.seen] == [None, None, '"e1"']
