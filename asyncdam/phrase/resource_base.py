@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -66,9 +67,10 @@ class ResourceBase:
         """A guarded paginator over a paged operation (see `Paginator` for `consistency`)."""
         ordered = stable_order(op, args)
         request = self._build(op, ordered)
+        on_invalid = self._on_invalid
 
         def decode(response: Response) -> list[T]:
-            return self._bound(decode_many(response, cls, self._on_invalid), response)
+            return self._bound(decode_many(response, cls, on_invalid), response)
 
         location: Any = "json" if op.paged == "body" else "query"
         strategy = LinkHeaderStrategy(per_page=100, max_per_page=100, location=location)
@@ -79,7 +81,8 @@ class ResourceBase:
             strategy,
             decode,
             cursor=cursor,
-            identify=_item_id,
+            # Items are all models unless bad ones are yielded raw: then read ids leniently.
+            identify=_item_id if on_invalid == "raw" else _model_id,
             consistency=consistency if guarded else "off",
             stable_order=ordered is not args,
             created=_item_created if ordered is not args else None,
@@ -128,6 +131,10 @@ def stable_order(op: Op, args: dict[str, Any]) -> dict[str, Any]:
 
 def _item_id(item: Any) -> object:
     return getattr(item, "id", None)
+
+
+# The id of a model that has one, at C speed (the guard reads every item's id once).
+_model_id = operator.attrgetter("id")
 
 
 def _item_created(item: Any) -> object:
