@@ -168,16 +168,20 @@ class SeenIds:
             if not h:
                 continue
             i = h >> shift
-            while True:
+            value = table[i]
+            if value == _EMPTY:  # the usual case under the load limit: a free home slot
+                table[i] = h
+                added += 1
+                continue
+            while value != h:
+                i = (i + 1) & mask
                 value = table[i]
-                if value == h:
-                    present.append(position)
-                    break
                 if value == _EMPTY:
                     table[i] = h
                     added += 1
                     break
-                i = (i + 1) & mask
+            else:
+                present.append(position)
         self._count += added
         return present
 

@@ -38,3 +38,26 @@ def test_mixed_or_uppercase_pages_take_the_per_id_rule() -> None:
     assert seen_ids._joined_lower_hex32(upper) is None
     assert seen_ids._joined_lower_hex32(short) is None
     assert seen_ids._joined_lower_hex32(["a" * 32, "0" * 32]) == "a" * 32 + "0" * 32
+
+
+# Hashes whose top bits (the home slot) collide often: long probe chains, wrap-around, growth.
+crowded = st.integers(1, 2**64 - 1).map(lambda h: (h & (0xF << 60)) | (h & 0x7) or 1)
+
+
+@given(st.lists(st.lists(st.one_of(crowded, st.just(0)), max_size=40), max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_insert_matches_a_set(pages: list[list[int]]) -> None:
+    seen = SeenIds(b"key")
+    model: set[int] = set()
+    for page in pages:
+        expected = []
+        for position, h in enumerate(page):
+            if not h:
+                continue
+            if h in model:
+                expected.append(position)
+            model.add(h)
+        assert seen.insert(page) == expected
+        assert len(seen) == len(model)
+    table = [h for h in seen._table if h]
+    assert sorted(table) == sorted(model)
