@@ -276,7 +276,7 @@ class _Source:
     sends any surplus (unknown keys) to `extra`; missing keys keep their defaults.
     """
 
-    def __init__(self, cls: type[Any], rules: Rules, model_fn: Callable[[type[Any]], Any]):
+    def __init__(self, cls: type[Any], rules: Rules, model_fn: Callable[[type[Any]], Any]) -> None:
         attrs.resolve_types(cls)
         builder = _Builder(rules, model_fn)
         self.cls = cls
@@ -319,6 +319,7 @@ class _Source:
         self.setters = _slot_setters(cls)
 
     def _value(self, f: _Field, var: str) -> str:
+        """Source turning the value in `var` into the local `f<index>` (no indentation)."""
         slow = _SLOW.format(i=f.index, wire=f.wire, default=f.default, v=var)
         return f.template.format(
             fast=f.fast.format(v=var),
@@ -387,6 +388,7 @@ class _Source:
         return lines
 
     def _construct(self) -> list[str]:
+        """Lines building the model `o` from the field locals (slot writes where allowed)."""
         values = {f.name: f"f{f.index}" for f in self.fields}
         if "extra" in self.names:
             values["extra"] = "extra"
@@ -403,6 +405,7 @@ class _Source:
         return [f"o = _cls({args})"]
 
     def compile(self, lines: list[str], kind: str) -> Any:
+        """Compile the function `lines` define (named on their first line) in the namespace."""
         source = "\n".join(lines) + "\n"
         name = f"<asyncdam.decoding {kind} {self.cls.__qualname__}>"
         exec(compile(source, name, "exec"), self.namespace)  # noqa: S102
