@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
@@ -42,13 +43,13 @@ from asyncdam.engine.outcomes import (
     shown_proxy,
     step_timeout,
 )
+from asyncdam.engine.pagination import ListingMonitor, Paginator
 from asyncdam.engine.protocols import CacheStorage, LimiterBackend
 from asyncdam.engine.redact import redact_url
 from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.request import Request, Response
 from asyncdam.engine.retry import RetryBudget, RetryDecision, RetryPolicy
 from asyncdam.engine.sender import Sender
-from asyncdam.engine.service_client import ServiceClient
 from asyncdam.engine.stream_call import open_stream
 from asyncdam.engine.streaming import StreamedResponse, open_external
 from asyncdam.engine.wire import (
@@ -61,6 +62,8 @@ from asyncdam.engine.wire import (
 
 if TYPE_CHECKING:  # the redis extra is optional: never imported at run time from here
     from asyncdam.engine.redis.backend import RedisBackend as SharedBackend
+
+T = TypeVar("T")
 
 __all__ = ["Engine", "ServiceClient", "StreamedResponse"]
 
@@ -531,3 +534,50 @@ class Engine:
         happen before the body. `attempt_timeout` covers the wait for the headers; the deadline,
         when set, covers the body too."""
         return open_stream(self, dialect, request)
+
+
+class ServiceClient:
+    """An engine bound to one dialect: what adapters call."""
+
+    def __init__(self, engine: Engine, dialect: BaseDialect) -> None:
+        self.engine = engine
+        self.dialect = dialect
+
+    async def send(self, request: Request) -> Response:
+        """Send one request (limited, revalidated, retried); raises typed errors."""
+        return await self.engine.send(self.dialect, request)
+
+    def stream(self, request: Request) -> AbstractAsyncContextManager[StreamedResponse]:
+        """An async context manager yielding a `StreamedResponse` for binary downloads."""
+        return self.engine.stream(self.dialect, request)
+
+    def paginate(
+        self,
+        request: Request,
+        strategy: Any,
+        decode: Callable[[Response], Sequence[T]],
+        *,
+        fetch_ahead: int | None = None,
+        cursor: dict[str, Any] | None = None,
+        **guard: Any,
+    ) -> Paginator[T]:
+        """A `Paginator` over a listing; fetch-ahead defaults to the dialect's concurrency cap.
+
+        `guard` takes the consistency options of `Paginator` (`identify`, `consistency`,
+        `reconcile`, `reconcile_passes`); drift is counted in this engine's stats and hooks.
+        """
+        ahead = self.dialect.concurrency if fetch_ahead is None else fetch_ahead
+        fetch: Callable[[Request], Awaitable[Response]] = self.send
+        monitor = ListingMonitor(
+            self.engine.stats, self.engine.hooks, request.method, request.rendered_path()
+        )
+        return Paginator(
+            fetch,
+            request,
+            strategy,
+            decode,
+            fetch_ahead=ahead,
+            cursor=cursor,
+            monitor=monitor,
+            **guard,
+        )

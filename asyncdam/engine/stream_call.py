@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import httpx
@@ -28,15 +28,76 @@ from asyncdam.engine.retry import RetryDecision
 from asyncdam.engine.streaming import StreamedResponse
 from asyncdam.engine.wire import build_request
 
-if TYPE_CHECKING:  # the engine imports this module: only its type is needed here
-    from asyncdam.engine.session import Engine
+if TYPE_CHECKING:
+    from asyncdam.engine.clock import Clock
+    from asyncdam.engine.events import EngineStats, Hooks
+    from asyncdam.engine.limits import Limits
+    from asyncdam.engine.protocols import LimiterBackend
+    from asyncdam.engine.retry import RetryBudget
+    from asyncdam.engine.wire import WireCache
+
+
+class StreamingEngine(Protocol):
+    """What a stream needs of the `Engine` (which imports this module, so it is not named)."""
+
+    limiter: LimiterBackend
+    limits: Limits
+    clock: Clock
+    stats: EngineStats
+    hooks: Hooks
+    retry_budget: RetryBudget
+    _wires: WireCache
+
+    @property
+    def closed(self) -> bool: ...
+
+    def _budget(self, request: Request) -> CallBudget: ...
+
+    def _decide(
+        self,
+        dialect: BaseDialect,
+        request: Request,
+        attempt: int,
+        *,
+        error: AsyncDamError,
+        response: Response | None = None,
+        sent: bool = True,
+    ) -> RetryDecision: ...
+
+    async def _retry_or_raise(
+        self,
+        request: Request,
+        attempt: int,
+        decision: RetryDecision,
+        error: AsyncDamError,
+        budget: CallBudget,
+    ) -> None: ...
+
+    async def _exchange(
+        self,
+        held: Held,
+        dialect: BaseDialect,
+        request: Request,
+        http_request: httpx.Request,
+        url: str,
+        attempt: int,
+    ) -> httpx.Response | tuple[AsyncDamError, bool]: ...
+
+    async def _follow(
+        self, request: Request, response: Response, current: httpx.URL, hops: int
+    ) -> Request: ...
+
+    async def _read(
+        self, raw: httpx.Response, request: Request, url: str, attempt: int, max_bytes: int
+    ) -> bytes: ...
+
 
 __all__ = ["held_permit", "open_stream"]
 
 
 @asynccontextmanager
 async def held_permit(
-    engine: Engine,
+    engine: StreamingEngine,
     dialect: BaseDialect,
     request: Request,
     url: str,
@@ -70,7 +131,7 @@ async def held_permit(
 
 @asynccontextmanager
 async def open_stream(
-    engine: Engine, dialect: BaseDialect, request: Request
+    engine: StreamingEngine, dialect: BaseDialect, request: Request
 ) -> AsyncIterator[StreamedResponse]:
     """The body of `Engine.stream` (see there); written apart to keep the engine module small."""
     if engine.closed:
