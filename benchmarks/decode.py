@@ -24,6 +24,7 @@ import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -60,6 +61,7 @@ def build_pages(total: int, per_page: int) -> dict[int, tuple[bytes, dict[str, s
         items = [_key(i) for i in range((page - 1) * per_page, min(total, page * per_page))]
         headers = {
             "Content-Type": "application/json",
+            "Date": formatdate(usegmt=True),  # the service dates its answers (see the guard)
             "Pagination": json.dumps(
                 {
                     "total_count": total,
