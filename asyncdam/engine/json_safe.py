@@ -3,14 +3,11 @@
 A body that is not valid text in its declared charset (UTF-8 when none is declared) is a
 `DecodeError`, never silently read as latin-1; a body nested deeper than the parser's own guard
 (about 1,000 levels less the caller's stack) is a `DecodeError`, never a `RecursionError`.
-With msgspec installed (`asyncdam[speedups]`) a UTF-8 body is parsed by it first, with the same
-result as `json` (anything it reads differently it refuses, and `json` decides).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from asyncdam.engine.errors import DecodeError
@@ -18,21 +15,6 @@ from asyncdam.engine.errors import DecodeError
 __all__ = ["charset_of", "decode_text", "parse_json"]
 
 _UTF8 = frozenset({"utf-8", "utf8"})
-
-
-def _msgspec_decoder() -> Callable[[bytes], Any] | None:
-    """msgspec's JSON decoder when installed (`asyncdam[speedups]`): about twice as fast as
-    `json.loads`; it refuses what it does not read exactly as `json` does (NaN, numbers out of
-    float range, lone surrogates, invalid UTF-8), and `json` then decides."""
-    try:
-        import msgspec
-    except ImportError:
-        return None
-    decode: Callable[[bytes], Any] = msgspec.json.Decoder().decode
-    return decode
-
-
-_fast_decode = _msgspec_decoder()
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -74,14 +56,7 @@ def parse_json(content: bytes, *, content_type: str = "", method: str = "", url:
     """Parse a JSON body; a `DecodeError` for an empty, undecodable, invalid or too deep body."""
     if not content or content.isspace():  # no copy of a large body just to look
         raise DecodeError("empty body where JSON was expected", method=method, url=url)
-    charset = charset_of(content_type)
-    if _fast_decode is not None and (charset is None or charset in _UTF8):
-        # Whatever msgspec refuses (or reads differently from `json`), `json` below decides.
-        try:
-            return _fast_decode(content[3:] if content.startswith(_BOM) else content)
-        except Exception:  # noqa: S110
-            pass
-    text = decode_text(content, charset, method=method, url=url)
+    text = decode_text(content, charset_of(content_type), method=method, url=url)
     try:
         return json.loads(text)
     except RecursionError:
