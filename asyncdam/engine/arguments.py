@@ -6,6 +6,7 @@ name. Secret values (tokens, passwords) are described by type only, never echoed
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -82,6 +83,7 @@ def check_base_url_shape(field: str, value: Any) -> str:
     return value
 
 
+@functools.cache  # Engine's signature never changes: read it once, not per client made
 def _engine_parameters() -> frozenset[str]:
     from asyncdam.engine.session import Engine
 

@@ -54,7 +54,7 @@ def decode_text(content: bytes, charset: str | None, *, method: str = "", url: s
 
 def parse_json(content: bytes, *, content_type: str = "", method: str = "", url: str = "") -> Any:
     """Parse a JSON body; a `DecodeError` for an empty, undecodable, invalid or too deep body."""
-    if not content or content.isspace():  # no copy of a large body just to look
+    if not content:
         raise DecodeError("empty body where JSON was expected", method=method, url=url)
     text = decode_text(content, charset_of(content_type), method=method, url=url)
     try:
@@ -64,6 +64,10 @@ def parse_json(content: bytes, *, content_type: str = "", method: str = "", url:
             "JSON nested deeper than the parser allows", method=method, url=url, body=content
         ) from None
     except ValueError as exc:
+        if text.isspace():  # looked at only on failure: a valid page is not scanned twice
+            raise DecodeError(
+                "empty body where JSON was expected", method=method, url=url
+            ) from None
         raise DecodeError(
             f"body is not valid JSON: {exc}", method=method, url=url, body=content
         ) from None

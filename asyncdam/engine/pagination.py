@@ -571,7 +571,11 @@ class Paginator(Generic[T]):
 
         async with anyio.create_task_group() as group:
             for i, req in requests.items():
-                group.start_soon(run, i, req)
+                if i != index:
+                    group.start_soon(run, i, req)
+            # The head page in this task: one task fewer per window (the caller waits for it
+            # anyway), and its request is the first to queue for a permit.
+            await run(index, request)
         head = results.pop(index)
         for i in sorted(results):
             self._buffer[i] = (requests[i], results[i])
