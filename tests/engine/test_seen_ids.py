@@ -75,15 +75,18 @@ def test_insert_reports_what_was_there_including_repeats_within_a_page() -> None
     assert len(seen) == 4
 
 
-def test_reserve_sizes_once_and_is_capped() -> None:
-    seen = SeenIds()
+def test_reserve_sizes_the_table_once_and_is_capped() -> None:
+    seen = SeenIds(small_limit=0)  # the table from the start: its sizing is what is tested
     seen.reserve(10_000)
     size = seen.nbytes
     seen.insert(seen.fold_page(list(range(10_000))))
     assert seen.nbytes == size and len(seen) == 10_000
     huge = SeenIds()
     huge.reserve(10**12)  # a server's word is not a reason for an unbounded table
-    assert huge.nbytes <= 8 * 4 * SeenIds.RESERVE_LIMIT
+    assert not huge.small and huge.nbytes <= 8 * 4 * SeenIds.RESERVE_LIMIT
+    modest = SeenIds()
+    modest.reserve(10_000)  # under the small limit: stays a set
+    assert modest.small
 
 
 def test_export_leaves_out_what_was_not_handed_out() -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+from array import array
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,17 +42,38 @@ def test_mixed_or_uppercase_pages_take_the_per_id_rule() -> None:
     assert seen.fold_page(short) == [seen.fold(value) for value in short]
     assert seen_ids._joined_lower_hex32(upper) is None
     assert seen_ids._joined_lower_hex32(short) is None
-    assert seen_ids._joined_lower_hex32(["a" * 32, "0" * 32]) == "a" * 32 + "0" * 32
+    assert seen_ids._joined_lower_hex32(["a" * 32, "0" * 32]) == "a" * 32 + " " + "0" * 32
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        ["a" * 33, "b" * 31],  # the right total length, but not 32 each
+        ["a" * 16 + " " + "a" * 15, "b" * 32],  # a space inside an id
+        ["a" * 31, "b" * 33],
+        ["a" * 32, "b" * 31 + "\t"],
+        ["a" * 32, 5],
+        ["a" * 32, None],
+        ["a" * 31 + "é", "b" * 32],
+    ],
+)
+def test_the_joined_check_refuses_near_misses(page: list[Any]) -> None:
+    assert seen_ids._joined_lower_hex32(page) is None
+    seen = SeenIds(b"key")
+    assert seen.fold_page(page) == [0 if v is None else seen.fold(v) for v in page]
 
 
 # Hashes whose top bits (the home slot) collide often: long probe chains, wrap-around, growth.
 crowded = st.integers(1, 2**64 - 1).map(lambda h: (h & (0xF << 60)) | (h & 0x7) or 1)
 
 
-@given(st.lists(st.lists(st.one_of(crowded, st.just(0)), max_size=40), max_size=12))
+@given(
+    st.lists(st.lists(st.one_of(crowded, st.just(0)), max_size=40), max_size=12),
+    st.sampled_from([0, 7, 60, None]),  # table only, early and later migration, set only
+)
 @settings(max_examples=150, deadline=None)
-def test_insert_matches_a_set(pages: list[list[int]]) -> None:
-    seen = SeenIds(b"key")
+def test_insert_matches_a_set(pages: list[list[int]], small_limit: int | None) -> None:
+    seen = SeenIds(b"key", small_limit=small_limit)
     model: set[int] = set()
     for page in pages:
         expected = []
@@ -59,5 +85,5 @@ def test_insert_matches_a_set(pages: list[list[int]]) -> None:
             model.add(h)
         assert seen.insert(page) == expected
         assert len(seen) == len(model)
-    table = [h for h in seen._table if h]
-    assert sorted(table) == sorted(model)
+    exported = base64.b64decode(seen.export()["hashes"])
+    assert array("Q", exported).tolist() == sorted(model)
