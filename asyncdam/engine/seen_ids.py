@@ -368,7 +368,8 @@ def _fold_hex32_page(a: int, joined: str, count: int) -> list[int]:
     The ids go into one integer, each in its own 320-bit block (x < 2^128 and a < 2^192, so
     a * x < 2^320 never carries into the next block); one multiplication by `a` then computes
     every a * x at once, and the hash of id k is the third 64-bit word of block k. The same
-    values as the per-id formula, at about half the cost for a page of 100 (C-level steps only).
+    values as the per-id formula, at about 0.7x its cost for a page of 100 (C-level steps only;
+    17-19 us vs 24 us measured). `joined` is `_joined_lower_hex32`'s space-separated page.
     """
     words = array("Q", bytes.fromhex(joined))
     words.byteswap()  # each id as two numbers: its high 64 bits, then its low 64 bits
