@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import attrs
@@ -35,6 +35,7 @@ from asyncdam.engine.consistency import (
 )
 from asyncdam.engine.events import EngineStats, Event, Hooks
 from asyncdam.engine.request import Request, Response
+from asyncdam.engine.seen_ids import Key
 
 __all__ = ["ListingGuard", "ListingMonitor"]
 
@@ -95,7 +96,7 @@ class ListingGuard:
     def mark_seen(self, ids: Any) -> int:
         """Record ids handed out by an earlier run (e.g. read back from its output)."""
         seen = self.seen
-        seen.insert(seen.fold_page([value for value in ids if value is not None]))
+        seen.insert(seen.keys_page([value for value in ids if value is not None]))
         expected, self.seen_expected = self.seen_expected, None
         if expected is not None and len(seen) != expected:
             got = len(seen)
@@ -105,7 +106,7 @@ class ListingGuard:
             )
         return len(seen)
 
-    def _unserved(self, served: int | None) -> tuple[list[int], str | None]:
+    def _unserved(self, served: int | None) -> tuple[list[Key], str | None]:
         """Hashes of the current page recorded but not handed out yet (positions >= `served`;
         None: none of it went out), and the id handed out last."""
         page = self._page
@@ -149,7 +150,7 @@ class ListingGuard:
         # Hash each id once, a page at a time; the whole page counts as handed out from here
         # on, and `export` leaves out whatever of it was not served yet.
         ids = list(map(self.identify, items))
-        hashes = self.seen.fold_page(ids)
+        hashes = self.seen.keys_page(ids)
         if total is not None and self.watch.last_index is None:
             self.seen.reserve(total)  # one table for the whole listing, not a doubling series
         point = self.resume_point if self.resume_point and self.resume_point[0] == index else None
@@ -429,13 +430,13 @@ class ListingGuard:
             self.resume_point = (index, skip, last)
 
 
-@attrs.frozen
-class _PageState:
-    """The page recorded last: its ids and hashes, and which were handed out before it."""
+class _PageState(NamedTuple):
+    """The page recorded last: its ids and keys, and which were handed out before it (a tuple:
+    one is made per page, and nothing changes it)."""
 
     items: Sequence[Any]
     ids: list[object]
-    hashes: list[int]
+    hashes: list[Key]  # the ids' keys in the seen set (`SeenIds.keys_page`)
     present: frozenset[int]
     before: str | None  # the id handed out last before this page
 

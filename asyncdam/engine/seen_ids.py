@@ -1,4 +1,4 @@
-"""The ids a guarded listing handed out: 8-byte hashes in one open-addressing table.
+"""The ids a guarded listing handed out: a set while few, then 8-byte hashes in one table.
 
 An id is folded to a 64-bit value once, by the cheapest rule that fits it, a page at a time:
 
@@ -19,10 +19,14 @@ every id) is what cursors written before scheme 2 hold; they still restore and k
 The hashes live in one of two stores, the same set either way (`insert`, `export` and the rest
 answer identically):
 
-- small mode, while at most `SMALL_LIMIT` (65,536) ids are held: a Python `set[int]`, so a page
-  is checked and recorded in two C-level calls (`isdisjoint`, `update`); 65 to 145 bytes an id
-  by tracemalloc (a 36-byte int object, 40 allocated, plus 16-byte slots at the set's load of
-  0.15..0.6), 4.4 MiB at the limit;
+- small mode, while at most `SMALL_LIMIT` (65,536) ids are held: a Python set, so a page is
+  checked and recorded in two C-level calls (`isdisjoint`, `update`). A string id is kept as it
+  is (hashed only when a cursor is written), unless it is empty or all decimal digits (those
+  fold to one hash with the integer they spell); other ids are kept as their hashes. About
+  115 to 135 bytes an id for Phrase's ids by tracemalloc (the 81-byte string the page already
+  held, kept alive, plus 32 to 53 bytes of set), 65 to 145 for hashes; under 9 MiB at the
+  limit. Hashes given from outside (`fold`, `fold_page`, a restored cursor) turn the kept
+  strings into hashes for good, so every id keeps one key;
 - table mode, past that (or at once when a listing announces more ids than that): one
   open-addressing table of 8-byte slots (`array('Q')`), 12 to 23 bytes an id (load
   0.35..0.7; ~18 at a million by tracemalloc), but a Python loop per page.
@@ -41,7 +45,11 @@ from typing import Any
 
 from asyncdam.engine.errors import ConfigurationError
 
-__all__ = ["InvalidCursorError", "SeenIds"]
+__all__ = ["InvalidCursorError", "Key", "SeenIds"]
+
+# What the set records for one id: its 64-bit hash, or (small mode, see `SeenIds`) a Phrase-style
+# id as it is. 0 stands for "no id".
+Key = int | str
 
 _M64 = (1 << 64) - 1
 _M192 = (1 << 192) - 1
@@ -69,13 +77,15 @@ def _multiplier(key: bytes, label: bytes, bits: int) -> int:
 
 
 class SeenIds:
-    """A set of ids kept as 8-byte hashes: a `set[int]` while small, then one table.
+    """A set of ids: a Python set while small (string ids as they are), then 8-byte hashes in
+    one table.
 
     Small mode (at most `small_limit` ids, default `SMALL_LIMIT`): 65 to 145 bytes an id, and
     a page costs two C-level set calls. Table mode (an open-addressing `array('Q')`): 12 to 23
     bytes an id (load 0.35..0.7) instead of ~100 for a set of strings, a Python loop a page.
     The move is one-way; both modes give the same answers and the same `export`.
-    `fold_page` and `insert` work a page at a time; `add` and `in` take single ids.
+    `keys_page` and `insert` work a page at a time (`fold_page` gives hashes); `add` and `in`
+    take single ids.
     """
 
     _MAX_LOAD = 0.7
@@ -95,7 +105,10 @@ class SeenIds:
         self.small_limit = self.SMALL_LIMIT if small_limit is None else max(0, small_limit)
         self._a_hex = _multiplier(self.key, b"hex128", 192)
         self._a_bytes = _multiplier(self.key, b"bytes320", 384)
-        self._small: set[int] | None = set() if self.small_limit else None
+        self._small: set[Key] | None = set() if self.small_limit else None
+        # Small mode keeps 32-hex ids as they are (hashed only for `export`): every such id then
+        # has one key for the set's whole life. A restored set holds hashes, so it never does.
+        self._raw_hex = self._small is not None
         self._bits = 6
         self._table = array("Q", bytes(8 << self._bits) if self._small is None else b"")
         self._count = 0
@@ -119,7 +132,12 @@ class SeenIds:
     # -- folding ids to hashes ------------------------------------------------------------------
 
     def fold(self, item_id: object) -> int:
-        """The 64-bit hash of one id (never 0)."""
+        """The 64-bit hash of one id (never 0). Hashes given to `insert` must match the set's
+        own keys: a set keeping ids as they are hashes them now (see `keys_page`)."""
+        self._leave_raw()
+        return self._fold(item_id)
+
+    def _fold(self, item_id: object) -> int:
         if self.scheme == 1:
             return self._blake(str(item_id).encode("utf-8", "surrogatepass"))
         if type(item_id) is int:
@@ -135,11 +153,41 @@ class SeenIds:
                     if number < _M64:
                         return ((number + 1) * _GOLDEN) & _M64
             return self._fold_bytes(item_id)
-        return self.fold(str(item_id))
+        return self._fold(str(item_id))
+
+    def keys_page(self, ids: Sequence[object]) -> list[Key]:
+        """The key of each id for `insert` (0 where an id is None): its `fold`, except that
+        small mode keeps string ids as they are (`_key`; a page of long strings, such as
+        Phrase's 32-hex ids, in two C-level passes) and hashes them only for `export`."""
+        if not self._raw_hex:
+            return self._fold_page(ids)  # type: ignore[return-value]
+        if ids and type(ids[0]) is str:
+            texts: Sequence[str] = ids  # type: ignore[assignment]
+            try:
+                "".join(texts)  # a TypeError unless every id is a string (one C-level pass)
+            except TypeError:
+                pass
+            else:
+                if min(map(len, texts)) > 20:
+                    return list(texts)  # long strings, no decimal among them: each its own key
+        key = self._key  # a mixed page: each id must get the same key as on any page
+        return [0 if v is None else key(v) for v in ids]
+
+    def _key(self, item_id: object) -> Key:
+        """`keys_page` of one id: small mode keeps a string as it is unless it is empty or
+        could be the decimal spelling of an integer id (both must fold to one hash)."""
+        if self._raw_hex and type(item_id) is str and item_id:
+            if len(item_id) > 20 or not (item_id.isascii() and item_id.isdigit()):
+                return item_id
+        return self._fold(item_id)
 
     def fold_page(self, ids: Sequence[object]) -> list[int]:
         """`fold` of each id (0 where an id is None), with one check per page for the usual
         pages: all small integers, or all Phrase-style hex strings."""
+        self._leave_raw()
+        return self._fold_page(ids)
+
+    def _fold_page(self, ids: Sequence[object]) -> list[int]:
         if self.scheme == 2 and ids:
             first = type(ids[0])
             if first is str:
@@ -154,7 +202,7 @@ class SeenIds:
                 ints: Sequence[int] = ids  # type: ignore[assignment]
                 if min(ints) >= 0 and max(ints) < _M64:
                     return [((v + 1) * _GOLDEN) & _M64 for v in ints]
-        fold = self.fold
+        fold = self._fold
         return [0 if v is None else fold(v) for v in ids]
 
     def _fold_bytes(self, text: str) -> int:
@@ -173,9 +221,9 @@ class SeenIds:
     def __contains__(self, item_id: object) -> bool:
         if item_id is None:
             return False
-        h = self.fold(item_id)
         if self._small is not None:
-            return h in self._small
+            return self._key(item_id) in self._small
+        h = self._fold(item_id)
         table, mask = self._table, len(self._table) - 1
         i = h >> (64 - self._bits)
         while True:
@@ -188,16 +236,18 @@ class SeenIds:
 
     def add(self, item_id: object) -> bool:
         """Record `item_id`; True when it was not there yet."""
-        return not self.insert([self.fold(item_id)])
+        return not self.insert([self._key(item_id)])
 
-    def insert(self, hashes: Sequence[int]) -> list[int]:
-        """Record a page's hashes (0: no id, skipped); the positions that were already there
-        (including a repeat within the page), in order."""
+    def insert(self, keys: Sequence[Key]) -> list[int]:
+        """Record a page's keys (from `keys_page`, or hashes from `fold_page`; 0: no id,
+        skipped); the positions that were
+        already there (including a repeat within the page), in order."""
         small = self._small
         if small is not None:
-            if len(small) + len(hashes) <= self.small_limit:
-                return _insert_small(small, hashes)
-            self._to_table(len(hashes))
+            if len(small) + len(keys) <= self.small_limit:
+                return _insert_small(small, keys)
+            self._to_table(len(keys))
+        hashes = self._hashes_of(keys)
         self._reserve(len(hashes))
         table, mask, shift = self._table, len(self._table) - 1, 64 - self._bits
         present: list[int] = []
@@ -240,9 +290,27 @@ class SeenIds:
         if small is None:
             return
         self._small = None
+        self._raw_hex = False  # the table holds hashes only, from now on for every id
         self._bits, self._table, self._count = 6, array("Q", bytes(8 << 6)), 0
         self._reserve(len(small) + max(0, more))
-        self.insert(list(small))
+        self.insert(self._hashes_of(list(small)))
+
+    def _leave_raw(self) -> None:
+        """Hash the ids kept as they are and keep hashes only from now on (hashes from outside
+        are about to be compared with the set's keys)."""
+        if not self._raw_hex:
+            return
+        self._raw_hex = False
+        if self._small:
+            self._small = set(self._hashes_of(list(self._small)))
+
+    def _hashes_of(self, keys: Sequence[Key]) -> list[int]:
+        """The hashes of some keys (ids kept as they are get hashed now, a page at a time)."""
+        if all(type(k) is int for k in keys):
+            return keys  # type: ignore[return-value]
+        texts = [k for k in keys if type(k) is str]
+        hashed = iter(self._fold_page(texts))
+        return [next(hashed) if type(k) is str else k for k in keys]  # type: ignore[misc]
 
     def _reserve(self, more: int) -> None:
         """Grow (doubling) until `more` further hashes keep the load under the maximum."""
@@ -265,13 +333,16 @@ class SeenIds:
 
     # -- cursors --------------------------------------------------------------------------------
 
-    def export(self, exclude: Iterable[int] = ()) -> dict[str, Any]:
+    def export(self, exclude: Iterable[Key] = ()) -> dict[str, Any]:
         """JSON-able form: the key, the hash scheme and the sorted hashes, base64 (8 bytes an
-        id); `exclude`: hashes recorded but not handed out yet (the rest of a page)."""
+        id); `exclude`: keys recorded but not handed out yet (the rest of a page)."""
         left_out = set(exclude)
+        kept: Iterable[int]
         if self._small is not None:
-            kept: Iterable[int] = self._small - left_out if left_out else self._small
+            keys = self._small - left_out if left_out else self._small
+            kept = self._hashes_of(list(keys))
         else:
+            left_out = set(self._hashes_of(list(left_out)))
             kept = (h for h in self._table if h != _EMPTY and h not in left_out)
         hashes = array("Q", sorted(kept))
         if hashes.itemsize != 8:  # pragma: no cover - 'Q' is 8 bytes on every CPython we support
@@ -308,6 +379,7 @@ class SeenIds:
                 raise InvalidCursorError("cursor 'seen' hashes are not strictly increasing")
             previous = h
         seen = cls(key, scheme=scheme, small_limit=small_limit)
+        seen._raw_hex = False  # it holds hashes: every later id must be hashed to match them
         seen.insert(hashes)
         return seen
 
@@ -341,7 +413,7 @@ def _joined_lower_hex32(texts: Sequence[str]) -> str | None:
     return None if raw.translate(None, _HEX_OR_SPACE) else joined
 
 
-def _insert_small(small: set[int], hashes: Sequence[int]) -> list[int]:
+def _insert_small(small: set[Key], hashes: Sequence[Key]) -> list[int]:
     """`SeenIds.insert` for small mode: a page with no repeat (the usual one) in two C-level
     calls; otherwise id by id."""
     if small.isdisjoint(hashes):
