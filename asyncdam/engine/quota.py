@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import deque
+from collections.abc import Sequence
 
 import attrs
 
@@ -238,6 +239,18 @@ class Ticket:
     done: bool = False
 
 
+def blind_after(blind: Sequence[tuple[int, float]], seq: int) -> int:
+    """How many unreported answers were granted after ticket `seq` (`blind` is in grant order,
+    so the scan from the newest end stops at the first older one: a long quiet window of
+    header-less answers costs nothing per request)."""
+    count = 0
+    for mark, _ in reversed(blind):
+        if mark <= seq:
+            break
+        count += 1
+    return count
+
+
 class Ledger:
     """A scope's bucket plus its requests in flight, so Remaining is read without overspending."""
 
@@ -279,7 +292,7 @@ class Ledger:
         self._expire(now)
         others = sum(1 for t in self._open.values() if t is not ticket and not t.settled)
         self.quota.advance(now, in_flight=others, unreported=len(self._blind) + 1)
-        others += sum(1 for mark, _ in self._blind if mark > ticket.seq)
+        others += blind_after(self._blind, ticket.seq)
         before = self.quota.syncs
         self.quota.observe(info, now, others)
         if self.quota.syncs != before:
