@@ -11,6 +11,7 @@ import httpx
 from asyncdam.engine.body import ACCEPT_ENCODING
 from asyncdam.engine.dialect import BaseDialect
 from asyncdam.engine.errors import TimeoutError, TransportError
+from asyncdam.engine.fast_url import url_on
 from asyncdam.engine.request import Request, check_header_value
 
 # Failures raised before any byte of the request can have reached the server: safe to retry always.
@@ -116,8 +117,8 @@ def build_request(
         # One URL parse per request: the query is encoded here exactly as httpx would encode it
         # (urlencode), keeping the caller's order of repeated keys, and joined by concatenation
         # (the base ends with "/", path values are percent-encoded, dot segments refused).
-        text = wire.base_text + request.rendered_path().lstrip("/")
-        url = httpx.URL(f"{text}?{urlencode(pairs)}" if pairs else text)
+        path = request.rendered_path().lstrip("/")
+        url = url_on(wire.base_url, wire.base_text, path, urlencode(pairs) if pairs else "")
     else:
         url = dialect.url_for(request)
         if pairs:
