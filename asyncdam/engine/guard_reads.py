@@ -19,7 +19,7 @@ from asyncdam.engine.consistency import FirstAnswer
 from asyncdam.engine.listing_guard import ListingGuard
 from asyncdam.engine.request import Request
 
-__all__ = ["AnchorRead", "launch_anchor", "read_anchor", "reread_first"]
+__all__ = ["AnchorRead", "anchor_beside_window", "launch_anchor", "read_anchor", "reread_first"]
 
 AnchorResult = tuple[Sequence[Any], int | None]
 
@@ -113,3 +113,34 @@ async def reread_first(p: Any, out: list[Sequence[Any] | Exception]) -> None:
         out.append(p._decode(await p._fetch(p._strategy.first_request(p._base))))
     except Exception as exc:
         out.append(exc)
+
+
+async def anchor_beside_window(p: Any, guard: ListingGuard, request: Request) -> None:
+    """Anchor mode, before page 1: read the anchor first, or beside the first window when the
+    first answer can prove that window (else the window's pages are dropped, to be read after)."""
+    first = guard.early_anchor(None if p._first is None else p._first.response)
+    if first is None or p._fetch_ahead <= 1:
+        await read_anchor(p, guard)
+        return
+    if p._group is not None:  # streaming: the window was launched beside the anchor
+        if not await read_anchor(p, guard, first):
+            p._buffer.clear()
+            p._drop_slots()
+        return
+    outcome: list[bool | Exception] = []
+
+    async def anchor() -> None:
+        try:
+            outcome.append(await read_anchor(p, guard, first))
+        except Exception as exc:
+            outcome.append(exc)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(anchor)  # beside the window, which this task fetches meanwhile
+        head = await p._fetch_window(1, request, width=p._fetch_ahead - 1)
+    if outcome[0] is True:
+        p._buffer[1] = (request, head)
+        return
+    p._buffer.clear()
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]

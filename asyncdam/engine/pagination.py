@@ -16,7 +16,7 @@ Two ways to fetch ahead, both structured (no task outlives the scope that starte
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Generic, TypeGuard, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.abc
@@ -24,8 +24,14 @@ import attrs
 
 from asyncdam.engine.consistency import InvalidCursorError, PassMode
 from asyncdam.engine.errors import ConfigurationError
-from asyncdam.engine.guard_reads import AnchorRead, launch_anchor, read_anchor, reread_first
+from asyncdam.engine.guard_reads import (
+    AnchorRead,
+    anchor_beside_window,
+    launch_anchor,
+    reread_first,
+)
 from asyncdam.engine.listing_guard import ListingGuard, ListingMonitor
+from asyncdam.engine.page_cursor import plain_cursor, restore_cursor
 from asyncdam.engine.page_iterators import Page, _ItemIterator, _PageIterator
 from asyncdam.engine.page_strategies import (
     BodyOffsetStrategy,
@@ -50,7 +56,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-CURSOR_VERSION = 1
 
 
 @attrs.frozen
@@ -169,7 +174,7 @@ class Paginator(Generic[T]):
         self._current: _Fetched[T] | None = None
         self._served = 0
         if cursor is not None:
-            self._restore(cursor)
+            restore_cursor(self, cursor)
 
     # -- public surface -------------------------------------------------------------------------
 
@@ -195,7 +200,7 @@ class Paginator(Generic[T]):
 
     def checkpoint(self, *, include_seen: bool = True) -> dict[str, Any]:
         """`.cursor`, optionally without the handed-out ids (see `mark_seen`)."""
-        plain = self._plain_cursor()
+        plain = plain_cursor(self)
         guard = self._guard
         if guard is None or plain.get("done"):
             return plain
@@ -233,28 +238,6 @@ class Paginator(Generic[T]):
         if self._guard is None:
             raise InvalidCursorError("mark_seen() needs a guarded listing (identify=...)")
         return self._guard.mark_seen(ids)
-
-    def _plain_cursor(self) -> dict[str, Any]:
-        head: dict[str, Any] = {"v": CURSOR_VERSION, "strategy": self._strategy.name}
-        if self._finished:
-            return {**head, "done": True}
-        if self._replay is not None:
-            # first_page() fetched it, but none of its items went out yet.
-            position = self._strategy.cursor_for(self._replay.request)
-            return {**head, "index": self._replay.page.index, "skip": self._skip, "at": position}
-        current = self._current
-        if current is not None and self._served < len(current.page.items):
-            position = self._strategy.cursor_for(current.request)
-            return {**head, "index": current.page.index, "skip": self._served, "at": position}
-        if self._exhausted or self._next_request is None:
-            if self._guard is None or current is None:
-                return {**head, "done": True}
-            # The pass is over but not closed yet: resume just after its last page.
-            assert current is not None
-            position = self._strategy.cursor_for(current.request)
-            return {**head, "index": current.page.index, "skip": self._served, "at": position}
-        position = self._strategy.cursor_for(self._next_request)
-        return {**head, "index": self._next_index, "skip": self._skip, "at": position}
 
     def resume(self, cursor: Mapping[str, Any]) -> Paginator[T]:
         """A fresh paginator over the same listing, starting at a saved `.cursor`."""
@@ -329,40 +312,6 @@ class Paginator(Generic[T]):
 
     # -- the in-order page source ---------------------------------------------------------------
 
-    def _restore(self, cursor: Mapping[str, Any]) -> None:
-        if not isinstance(cursor, Mapping):
-            raise InvalidCursorError("a cursor must be a JSON object")
-        if cursor.get("v") != CURSOR_VERSION:
-            raise InvalidCursorError(f"unsupported cursor version {cursor.get('v')!r}")
-        if cursor.get("strategy") != self._strategy.name:
-            raise InvalidCursorError(
-                f"cursor is for {cursor.get('strategy')!r} paging, not {self._strategy.name!r}"
-            )
-        if cursor.get("done"):
-            if cursor.get("done") is not True or set(cursor) - {"v", "strategy", "done"}:
-                raise InvalidCursorError("a finished cursor holds nothing but 'done': true")
-            self._exhausted = self._finished = True
-            self._next_request = None
-            return
-        index, skip, position = cursor.get("index"), cursor.get("skip"), cursor.get("at")
-        if not (_count(index) and _count(skip)):
-            raise InvalidCursorError("cursor needs non-negative integers 'index' and 'skip'")
-        if not isinstance(position, Mapping):
-            raise InvalidCursorError("cursor needs a position 'at'")
-        try:
-            self._next_request = self._strategy.request_from_cursor(self._base, position)
-        except InvalidCursorError:
-            raise
-        except ValueError as exc:
-            raise InvalidCursorError(str(exc)) from None
-        size = next((position[k] for k in ("per_page", "limit", "size") if k in position), None)
-        if _count(size) and size and skip > size:
-            raise InvalidCursorError(f"cursor skips {skip} items of a page of {size}")
-        self._next_index = index
-        self._skip = skip
-        if self._guard is not None:
-            self._guard.restore(cursor.get("guard"), index=index, skip=skip, at=position)
-
     async def _next_page(self) -> _Fetched[T] | None:
         """The next page in order, or None at the end; a fetch error is raised here, in order."""
         if self._replay is not None:
@@ -398,7 +347,7 @@ class Paginator(Generic[T]):
         index, request = self._next_index, self._next_request
         guard = self._guard
         if guard is not None and index == 1 and guard.watch.needs_anchor:
-            await self._anchor(guard, request)
+            await anchor_beside_window(self, guard, request)
         closing = (
             guard is not None
             and guard.closes_at(index)
@@ -446,36 +395,6 @@ class Paginator(Generic[T]):
             if skips:
                 entry = attrs.evolve(entry, skips=skips)
         return entry
-
-    async def _anchor(self, guard: ListingGuard, request: Request) -> None:
-        """Read the anchor before page 1, or beside the first window when its answer can
-        prove that window (else the window's pages are dropped, to be read after it)."""
-        first = guard.early_anchor(None if self._first is None else self._first.response)
-        if first is None or self._fetch_ahead <= 1:
-            await read_anchor(self, guard)
-            return
-        if self._group is not None:  # streaming: the window was launched beside the anchor
-            if not await read_anchor(self, guard, first):
-                self._buffer.clear()
-                self._drop_slots()
-            return
-        outcome: list[bool | Exception] = []
-
-        async def anchor() -> None:
-            try:
-                outcome.append(await read_anchor(self, guard, first))
-            except Exception as exc:
-                outcome.append(exc)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(anchor)  # queued first under the engine's cap
-            head = await self._fetch_window(1, request, width=self._fetch_ahead - 1)
-        if outcome[0] is True:
-            self._buffer[1] = (request, head)
-            return
-        self._buffer.clear()
-        if isinstance(outcome[0], Exception):
-            raise outcome[0]
 
     async def _entry(self, index: int, request: Request) -> _Fetched[T] | Exception:
         """Page `index`: from the buffer when a window fetched it ahead, else fetched now."""
@@ -642,7 +561,3 @@ class Paginator(Generic[T]):
         read, self._anchor_read = self._anchor_read, None
         if read is not None:
             read.scope.cancel()
-
-
-def _count(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10**9
