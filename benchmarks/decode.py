@@ -1,8 +1,8 @@
 """Decode cost: CPU per item of streaming `phrase.keys.list`, beside raw httpx + json.loads.
 
 One in-process transport serves a 10,000-key listing in pages of 100 (prebuilt JSON bodies with
-Phrase's `Link` and `Pagination` headers), so only client CPU is measured, and the same bytes go
-to every contender, interleaved in rounds so machine noise hits all alike:
+Phrase's `Link`, `Pagination` and `Date` headers), so only client CPU is measured, and the same
+bytes go to every contender, interleaved in rounds so machine noise hits all alike:
 
 - raw: httpx.AsyncClient + `json.loads` to dicts (the baseline),
 - msgspec: the same pages decoded by msgspec into a Struct (the floor reference),

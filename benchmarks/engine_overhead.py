@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
-    # Nine rounds: one run's median then moves by ~ +-3% on this shared 2-core machine (five
-    # rounds gave ~ +-7%, more than the margin the goal leaves).
+    # Nine rounds: with five, one run's median moved by ~ +-7% between runs on this shared
+    # 2-core machine, more than the margin the goal leaves.
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
     with serve_app_process(app) as base:
