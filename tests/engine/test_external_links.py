@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import anyio
 import httpx
 import pytest
-import trustme
 
 from asyncdam.engine.errors import InvalidArgumentError, InvalidRequestError, UnexpectedRedirect
 from asyncdam.engine.events import Event, Hooks
@@ -17,6 +16,7 @@ from asyncdam.engine.redirects import decide_redirect
 from asyncdam.engine.session import Engine
 from asyncdam.engine.streaming import link_request, open_external, shown_link
 from tests.reliability.hostile_server import Exchange, HostileServer
+from tests.tls_support import tls_contexts
 
 HANG_GUARD = 15.0
 LINK = httpx.URL("https://bucket.s3.amazonaws.com/exports/d1.yml?X-Amz-Signature=s1gn")
@@ -117,12 +117,7 @@ async def test_only_an_absolute_https_link_without_userinfo_is_fetched(url: str)
 
 @pytest.fixture(scope="module")
 def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return server, client
+    return tls_contexts()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio
 import pytest
-import trustme
 
 from asyncdam.engine.errors import (
     APIStatusError,
@@ -27,6 +26,7 @@ from asyncdam.engine.errors import (
 from asyncdam.openasset import OpenAsset
 from tests.engine.loopback_proxy import LoopbackProxy
 from tests.reliability.hostile_server import Exchange, HostileServer
+from tests.tls_support import tls_contexts
 
 HANG_GUARD = 15.0  # seconds: catches a hang, claims nothing about speed
 TOKEN = ("12", "VerySecretTokenString_abcdefghijklmnopqrstuv")
@@ -45,12 +45,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server context, client context) from one throwaway CA, for 127.0.0.1 and localhost."""
-    ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return server, client
+    return tls_contexts()
 
 
 Route = Callable[[Exchange], None]

@@ -14,11 +14,11 @@ from typing import Any
 
 import anyio
 import pytest
-import trustme
 
 from asyncdam.engine.errors import ResponseTooLarge, TransportError
 from asyncdam.phrase import Backoff, Phrase
 from tests.reliability.hostile_server import Exchange, HostileServer
+from tests.tls_support import tls_contexts
 
 HANG_GUARD = 15.0  # seconds: catches a hang, claims nothing about speed
 FAST = Backoff(initial=0.001, maximum=0.002, jitter=0.0, timeout=5.0)
@@ -36,12 +36,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return server, client
+    return tls_contexts()
 
 
 class Held:
