@@ -50,11 +50,16 @@ _PARSE_RESULT = _internals()
 def url_on(base: httpx.URL, base_text: str, path: str, query: str) -> httpx.URL:
     """`httpx.URL(base_text + path + ("?" + query if query else ""))`, assembled from `base`'s
     parts when `path` (relative to the base, no leading "/") and `query` need no quoting."""
-    text = base_text + path
-    if _PARSE_RESULT is None or "//" in path or not _plain(path, query):
-        return httpx.URL(f"{text}?{query}" if query else text)
-    parts = base._uri_reference
-    if not parts.path.endswith("/") or parts.query is not None or parts.fragment is not None:
+    parts = None if _PARSE_RESULT is None else base._uri_reference
+    if (
+        parts is None
+        or not parts.path.endswith("/")
+        or parts.query is not None
+        or parts.fragment is not None
+        or "//" in path
+        or not _plain(path, query)
+    ):
+        text = base_text + path
         return httpx.URL(f"{text}?{query}" if query else text)
     url = httpx.URL.__new__(httpx.URL)
     url._uri_reference = _PARSE_RESULT(

@@ -47,8 +47,8 @@ from asyncdam.engine.errors import ConfigurationError
 
 __all__ = ["InvalidCursorError", "Key", "SeenIds"]
 
-# What the set records for one id: its 64-bit hash, or (small mode, see `SeenIds`) a Phrase-style
-# id as it is. 0 stands for "no id".
+# What the set records for one id: its 64-bit hash, or (small mode, see `SeenIds`) a string id as
+# it is. 0 stands for "no id".
 Key = int | str
 
 _M64 = (1 << 64) - 1
@@ -81,8 +81,10 @@ class SeenIds:
     one table.
 
     Small mode (at most `small_limit` ids, default `SMALL_LIMIT`): 65 to 145 bytes an id, and
-    a page costs two C-level set calls. Table mode (an open-addressing `array('Q')`): 12 to 23
-    bytes an id (load 0.35..0.7) instead of ~100 for a set of strings, a Python loop a page.
+    a page costs two C-level set calls (string ids are kept as they are, so the strings stay
+    alive: ~115 to 135 bytes an id for Phrase's). Table mode (an open-addressing `array('Q')`):
+    12 to 23 bytes an id (load 0.35..0.7) instead of ~100 for a set of strings, a Python loop a
+    page.
     The move is one-way; both modes give the same answers and the same `export`.
     `keys_page` and `insert` work a page at a time (`fold_page` gives hashes); `add` and `in`
     take single ids.
@@ -90,8 +92,8 @@ class SeenIds:
 
     _MAX_LOAD = 0.7
     RESERVE_LIMIT = 1 << 21  # 2M ids (a 32 MiB table) at most on a server's word
-    # Up to 2^16 ids (656 pages of 100: most Phrase projects) a page costs ~5 us in the set
-    # instead of ~30 us in the table's Python loop, for at most 4.4 MiB (vs 1 MiB of table),
+    # Up to 2^16 ids (656 pages of 100: most Phrase projects) a page costs a few us in the set
+    # instead of ~30 us in the table's Python loop, for at most ~9 MiB (vs 1 MiB of table),
     # given back when the set moves into the table; the move itself costs ~20 ms once.
     SMALL_LIMIT = 1 << 16
 
@@ -106,9 +108,9 @@ class SeenIds:
         self._a_hex = _multiplier(self.key, b"hex128", 192)
         self._a_bytes = _multiplier(self.key, b"bytes320", 384)
         self._small: set[Key] | None = set() if self.small_limit else None
-        # Small mode keeps 32-hex ids as they are (hashed only for `export`): every such id then
+        # Small mode keeps string ids as they are (hashed only for `export`): every such id then
         # has one key for the set's whole life. A restored set holds hashes, so it never does.
-        self._raw_hex = self._small is not None
+        self._raw_strings = self._small is not None
         self._bits = 6
         self._table = array("Q", bytes(8 << self._bits) if self._small is None else b"")
         self._count = 0
@@ -123,8 +125,8 @@ class SeenIds:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held: the table's slots, or in small mode the set and its int objects as
-        `sys.getsizeof` counts them (allocator rounding aside)."""
+        """Bytes held: the table's slots, or in small mode the set and the keys it holds (ints,
+        and the id strings it keeps alive) as `sys.getsizeof` counts them."""
         if self._small is not None:
             return sys.getsizeof(self._small) + sum(map(sys.getsizeof, self._small))
         return self._table.itemsize * len(self._table)
@@ -159,7 +161,7 @@ class SeenIds:
         """The key of each id for `insert` (0 where an id is None): its `fold`, except that
         small mode keeps string ids as they are (`_key`; a page of long strings, such as
         Phrase's 32-hex ids, in two C-level passes) and hashes them only for `export`."""
-        if not self._raw_hex:
+        if not self._raw_strings:
             return self._fold_page(ids)  # type: ignore[return-value]
         if ids and type(ids[0]) is str:
             texts: Sequence[str] = ids  # type: ignore[assignment]
@@ -176,7 +178,7 @@ class SeenIds:
     def _key(self, item_id: object) -> Key:
         """`keys_page` of one id: small mode keeps a string as it is unless it is empty or
         could be the decimal spelling of an integer id (both must fold to one hash)."""
-        if self._raw_hex and type(item_id) is str and item_id:
+        if self._raw_strings and type(item_id) is str and item_id:
             if len(item_id) > 20 or not (item_id.isascii() and item_id.isdigit()):
                 return item_id
         return self._fold(item_id)
@@ -240,8 +242,8 @@ class SeenIds:
 
     def insert(self, keys: Sequence[Key]) -> list[int]:
         """Record a page's keys (from `keys_page`, or hashes from `fold_page`; 0: no id,
-        skipped); the positions that were
-        already there (including a repeat within the page), in order."""
+        skipped); the positions that were already there (a repeat within the page included),
+        in order."""
         small = self._small
         if small is not None:
             if len(small) + len(keys) <= self.small_limit:
@@ -290,17 +292,17 @@ class SeenIds:
         if small is None:
             return
         self._small = None
-        self._raw_hex = False  # the table holds hashes only, from now on for every id
+        self._raw_strings = False  # the table holds hashes only, from now on for every id
         self._bits, self._table, self._count = 6, array("Q", bytes(8 << 6)), 0
         self._reserve(len(small) + max(0, more))
-        self.insert(self._hashes_of(list(small)))
+        self.insert(list(small))  # hashed there, in table mode
 
     def _leave_raw(self) -> None:
         """Hash the ids kept as they are and keep hashes only from now on (hashes from outside
         are about to be compared with the set's keys)."""
-        if not self._raw_hex:
+        if not self._raw_strings:
             return
-        self._raw_hex = False
+        self._raw_strings = False
         if self._small:
             self._small = set(self._hashes_of(list(self._small)))
 
@@ -379,7 +381,7 @@ class SeenIds:
                 raise InvalidCursorError("cursor 'seen' hashes are not strictly increasing")
             previous = h
         seen = cls(key, scheme=scheme, small_limit=small_limit)
-        seen._raw_hex = False  # it holds hashes: every later id must be hashed to match them
+        seen._raw_strings = False  # it holds hashes: every later id must be hashed to match them
         seen.insert(hashes)
         return seen
 

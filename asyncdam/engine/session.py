@@ -431,8 +431,8 @@ class Engine:
         """One complete try within its time budget: permit, exchange, whole body (at most
         `max_bytes` after decompression). Retryable failures come back, not raised.
 
-        The permit is held as in `_held`, written out inline because this runs for every
-        request (a generator-based context manager costs more than the rest of the bookkeeping).
+        The permit is held as in `stream_call.held_permit`, written out inline because this runs
+        for every request (a generator-based context manager costs more than the bookkeeping).
         """
         url = redact_url(url_text)
         hooks = self.hooks
